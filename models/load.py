@@ -1,0 +1,592 @@
+"""Loading an instance folder (SPEC §1): ``instance.yaml`` plus CSV or XLSX tables.
+
+Every user mistake becomes an :class:`~models.errors.InputError` naming the file
+and the YAML line and key, or the table's 1-based data row and column.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from .errors import InputError
+from .instance import (WEEKDAYS, Category, Employee, Instance, Leave, Office, Pair, Phase, Request,
+                       Rules, Team)
+
+MAX_EMPLOYEES = 1_000_000
+MAX_WINDOW_DAYS = 366
+MAX_TABLE_ROWS = 5_000_000
+
+TABLES = ("employees", "teams", "leave", "requests", "offices", "pairs")
+REQUIRED = {
+    "employees": ("nip", "unit", "category"),
+    "teams": ("team", "unit"),
+    "leave": ("nip", "start", "end"),
+    "requests": ("nip", "date", "mode"),
+    "offices": ("office", "desks"),
+    "pairs": ("nip_a", "nip_b"),
+}
+OPTIONAL = {
+    "employees": ("team", "name", "domicile", "commute_km", "essential", "office"),
+    "teams": ("min_onsite", "min_onsite_ratio", "team_days_per_week", "team_days"),
+    "leave": ("type",),
+    "requests": ("strength", "weight"),
+    "offices": (),
+    "pairs": ("rule",),
+}
+TOP_KEYS = {"name", "window", "workdays", "holidays", "extra_days_off", "categories", "phases",
+            "cap_scope", "rules", "objective", "tables"}
+
+
+# ---------------------------------------------------------------------------- YAML
+def _node_line(root: yaml.Node | None, path: tuple) -> int | None:
+    """The 1-based line of a key path in a composed YAML document (best effort)."""
+    node = root
+    line = None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if str(k.value) == str(part):
+                    line = k.start_mark.line + 1
+                    node = v
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    if line is None and node is not None:
+        line = node.start_mark.line + 1
+    return line
+
+
+class _Yaml:
+    def __init__(self, path: Path):
+        self.file = path.name
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise InputError("instance.yaml not found", file=str(path)) from None
+        except (UnicodeDecodeError, OSError) as exc:
+            raise InputError(f"cannot read: {exc}", file=self.file) from None
+        try:
+            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
+            self.data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", file=self.file,
+                             line=(mark.line + 1) if mark else None) from None
+        if self.data is None:
+            self.data = {}
+        if not isinstance(self.data, dict):
+            raise InputError("expected a mapping of keys (name, window, categories, ...)", file=self.file, line=1)
+
+    def error(self, message: str, *path) -> InputError:
+        key = ".".join(str(p) for p in path) if path else None
+        return InputError(message, file=self.file, line=_node_line(self.root, path), key=key)
+
+
+def _yaml_date(y: _Yaml, value: Any, *path) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise y.error(f"expected a date like 2023-08-21, got {value!r}", *path) from None
+
+
+def _weekday(value: str) -> int:
+    v = str(value).strip().lower()[:3]
+    if v not in WEEKDAYS:
+        raise ValueError(f"expected a weekday (mon, tue, ... sun), got {value!r}")
+    return WEEKDAYS.index(v)
+
+
+def _pydantic_message(exc: ValidationError) -> tuple[tuple, str]:
+    err = exc.errors()[0]
+    msg = err.get("msg", "invalid value")
+    msg = re.sub(r"^Value error, ", "", msg)
+    return tuple(err.get("loc", ())), msg
+
+
+def _config(y: _Yaml) -> dict:
+    d = y.data
+    unknown = sorted(set(map(str, d)) - TOP_KEYS)
+    if unknown:
+        raise y.error(f"unknown key (known: {', '.join(sorted(TOP_KEYS))})", unknown[0])
+    out: dict[str, Any] = {"name": str(d.get("name") or "instance")}
+
+    window = d.get("window")
+    if not isinstance(window, dict) or "start" not in window or "end" not in window:
+        raise y.error("window must be a mapping with start and end dates", "window")
+    out["window_start"] = _yaml_date(y, window["start"], "window", "start")
+    out["window_end"] = _yaml_date(y, window["end"], "window", "end")
+    if out["window_end"] < out["window_start"]:
+        raise y.error("window ends before it starts", "window", "end")
+    if (out["window_end"] - out["window_start"]).days + 1 > MAX_WINDOW_DAYS:
+        raise y.error(f"window is longer than {MAX_WINDOW_DAYS} days; plan a year at most at once", "window")
+
+    workdays = d.get("workdays", ["mon", "tue", "wed", "thu", "fri"])
+    if not isinstance(workdays, list) or not workdays:
+        raise y.error("workdays must be a list of weekdays like [mon, tue, wed, thu, fri]", "workdays")
+    try:
+        out["workdays"] = tuple(sorted({_weekday(w) for w in workdays}))
+    except ValueError as exc:
+        raise y.error(str(exc), "workdays") from None
+
+    hol = d.get("holidays")
+    if hol is None:
+        pass
+    elif isinstance(hol, dict):
+        extra = set(map(str, hol)) - {"country", "subdiv"}
+        if extra:
+            raise y.error("holidays takes country (and subdiv)", "holidays", sorted(extra)[0])
+        country = str(hol.get("country") or "").strip()
+        if country:
+            import holidays
+
+            if country.upper() not in holidays.list_supported_countries():
+                raise y.error(f"unknown country code {country!r} for the holidays package", "holidays", "country")
+            out["holiday_country"] = country.upper()
+        if hol.get("subdiv") is not None:
+            out["holiday_subdivision"] = str(hol["subdiv"])
+    elif isinstance(hol, list):
+        out["holiday_dates"] = tuple(_yaml_date(y, v, "holidays", i) for i, v in enumerate(hol))
+    else:
+        raise y.error("holidays must be {country: XX} or a list of dates", "holidays")
+
+    extra = d.get("extra_days_off") or []
+    if not isinstance(extra, list):
+        raise y.error("extra_days_off must be a list of dates", "extra_days_off")
+    out["extra_days_off"] = tuple(_yaml_date(y, v, "extra_days_off", i) for i, v in enumerate(extra))
+
+    cats = d.get("categories")
+    if not isinstance(cats, dict) or not cats:
+        raise y.error("categories must map each category id to {label, max_wfh}", "categories")
+    categories = {}
+    for cid, c in cats.items():
+        if not isinstance(c, dict):
+            raise y.error("expected {label: ..., max_wfh: ...}", "categories", cid)
+        try:
+            categories[str(cid)] = Category(label=str(c.get("label", "") or ""), max_wfh=c.get("max_wfh"))
+        except ValidationError as exc:
+            loc, msg = _pydantic_message(exc)
+            raise y.error(msg, "categories", cid, *loc[:1]) from None
+        extra = set(map(str, c)) - {"label", "max_wfh"}
+        if extra:
+            raise y.error("unknown key (a category has label and max_wfh)", "categories", cid, sorted(extra)[0])
+    out["categories"] = categories
+
+    phases = d.get("phases") or []
+    if not isinstance(phases, list):
+        raise y.error("phases must be a list", "phases")
+    parsed = []
+    names = set()
+    for i, p in enumerate(phases):
+        if not isinstance(p, dict):
+            raise y.error("a phase is {name, start, end, max_wfh: {category: cap}}", "phases", i)
+        extra = set(map(str, p)) - {"name", "start", "end", "max_wfh"}
+        if extra:
+            raise y.error("unknown key (a phase has name, start, end, max_wfh)", "phases", i, sorted(extra)[0])
+        for k in ("start", "end"):
+            if k not in p:
+                raise y.error(f"phase needs {k}", "phases", i)
+        caps = p.get("max_wfh") or {}
+        if not isinstance(caps, dict):
+            raise y.error("max_wfh must map categories to caps", "phases", i, "max_wfh")
+        for cid in caps:
+            if str(cid) not in categories:
+                raise y.error(f"unknown category {cid!r}", "phases", i, "max_wfh", cid)
+        name = str(p.get("name") or f"phase-{i + 1}")
+        if name in names:
+            raise y.error(f"phase name {name!r} used twice", "phases", i, "name")
+        names.add(name)
+        try:
+            parsed.append(Phase(name=name, start=_yaml_date(y, p["start"], "phases", i, "start"),
+                                end=_yaml_date(y, p["end"], "phases", i, "end"),
+                                max_wfh={str(k): v for k, v in caps.items()}))
+        except ValidationError as exc:
+            loc, msg = _pydantic_message(exc)
+            raise y.error(msg, "phases", i, *loc[:2]) from None
+    out["phases"] = tuple(parsed)
+
+    scope = d.get("cap_scope", "unit")
+    if scope not in ("unit", "team", "all"):
+        raise y.error(f"cap_scope must be unit, team or all, got {scope!r}", "cap_scope")
+    out["cap_scope"] = scope
+
+    rules = d.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise y.error("rules must be a mapping", "rules")
+    extra = set(map(str, rules)) - {"max_consecutive_wfh", "min_wfo_per_week"}
+    if extra:
+        raise y.error("unknown rule (known: max_consecutive_wfh, min_wfo_per_week)", "rules", sorted(extra)[0])
+    for k, v in rules.items():
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise y.error(f"expected a whole number or null, got {v!r}", "rules", k)
+    try:
+        out["rules"] = Rules(**rules)
+    except ValidationError as exc:
+        loc, msg = _pydantic_message(exc)
+        raise y.error(msg, "rules", *loc[:1]) from None
+
+    objective = d.get("objective", ["wfh", "fairness", "preferences"])
+    if not isinstance(objective, list):
+        raise y.error("objective must be a list of goals", "objective")
+    for i, g in enumerate(objective):
+        if g not in ("wfh", "wfh_km", "fairness", "preferences"):
+            raise y.error(f"unknown goal {g!r} (known: wfh, wfh_km, fairness, preferences)", "objective", i)
+    if len(set(objective)) != len(objective):
+        raise y.error("a goal is listed twice", "objective")
+    if "wfh" in objective and "wfh_km" in objective:
+        raise y.error("use wfh or wfh_km, not both", "objective")
+    out["objective"] = tuple(objective)
+    return out
+
+
+# ---------------------------------------------------------------------------- tables
+def read_table(path: Path, label: str | None = None) -> pd.DataFrame:
+    """Read a CSV or XLSX table as strings (blank cells are empty strings).
+
+    CSV may carry a BOM and use ``,`` or ``;``; XLSX is read from its first sheet.
+    """
+    label = label or path.name
+    if not path.exists():
+        raise InputError("file not found", file=label)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+            df = df.map(_cell_text) if len(df) else df.astype(str)
+        else:
+            raw = path.read_bytes()
+            text = raw.decode("utf-8-sig")
+            first = text.split("\n", 1)[0]
+            sep = ";" if first.count(";") > first.count(",") else ","
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                             skipinitialspace=True)
+    except InputError:
+        raise
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; save the table as CSV UTF-8 or XLSX", file=label) from None
+    except pd.errors.EmptyDataError:
+        raise InputError("the file is empty; it needs at least a header row", file=label) from None
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        row = int(m.group(1)) - 1 if m else None
+        raise InputError(f"cannot parse the table: {str(exc).strip()}", file=label, row=row) from None
+    except Exception as exc:  # openpyxl and zip errors come in many types
+        raise InputError(f"cannot read the table: {exc}", file=label) from None
+    cols = [str(c).strip().lower().lstrip("\ufeff") for c in df.columns]
+    seen = set()
+    for c in cols:
+        if c in seen and not c.startswith("unnamed"):
+            raise InputError(f"column '{c}' appears twice in the header", file=label, row=0, column=c)
+        seen.add(c)
+    df.columns = cols
+    if len(df) > MAX_TABLE_ROWS:
+        raise InputError(f"the table has {len(df)} rows, more than the {MAX_TABLE_ROWS} giliran accepts", file=label)
+    return df.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(df) else df.astype(str)
+
+
+def _cell_text(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, (dt.datetime, pd.Timestamp)):
+        if v.hour == v.minute == v.second == 0:
+            return v.date().isoformat()
+        return v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+class _Table:
+    """A table being turned into models, with errors that name file, row and column."""
+
+    def __init__(self, name: str, path: Path, label: str):
+        self.name = name
+        self.label = label
+        self.df = read_table(path, label)
+        missing = [c for c in REQUIRED[name] if c not in self.df.columns]
+        if missing:
+            raise InputError(f"missing required column '{missing[0]}' (needs {', '.join(REQUIRED[name])})",
+                             file=label, row=0, column=missing[0])
+
+    def error(self, row: int, column: str | None, message: str) -> InputError:
+        return InputError(message, file=self.label, row=row, column=column)
+
+    def rows(self):
+        cols = [c for c in REQUIRED[self.name] + OPTIONAL[self.name] if c in self.df.columns]
+        records = self.df[cols].to_dict("records") if len(self.df) else []
+        for i, rec in enumerate(records, start=1):
+            yield i, rec
+
+    def build(self, model, row: int, fields: dict):
+        try:
+            return model(**fields)
+        except ValidationError as exc:
+            loc, msg = _pydantic_message(exc)
+            raise self.error(row, str(loc[0]) if loc else None, msg) from None
+
+
+def _parse_date(t: _Table, row: int, col: str, v: str) -> dt.date:
+    s = v.strip()
+    try:
+        return dt.date.fromisoformat(s[:10])
+    except ValueError:
+        pass
+    raise t.error(row, col, f"expected a date like 2023-08-21, got {v!r}")
+
+
+def _parse_int(t: _Table, row: int, col: str, v: str, default=None):
+    if v == "":
+        return default
+    try:
+        d = Decimal(v)
+        if d != d.to_integral_value():
+            raise InvalidOperation
+        if abs(d) > 10**9:
+            raise t.error(row, col, f"number too large: {v}")
+        return int(d)
+    except InvalidOperation:
+        raise t.error(row, col, f"expected a whole number, got {v!r}") from None
+
+
+def _parse_decimal(t: _Table, row: int, col: str, v: str, default=None):
+    if v == "":
+        return default
+    try:
+        d = Decimal(v.replace(",", ".") if v.count(",") == 1 and "." not in v else v)
+    except InvalidOperation:
+        raise t.error(row, col, f"expected a number, got {v!r}") from None
+    if not d.is_finite() or abs(d) > 10**9:
+        raise t.error(row, col, f"expected a reasonable number, got {v!r}")
+    return d
+
+
+_TRUE = {"true", "1", "yes", "y", "ya", "t", "x"}
+_FALSE = {"false", "0", "no", "n", "tidak", "f", ""}
+
+
+def _parse_bool(t: _Table, row: int, col: str, v: str) -> bool:
+    s = v.strip().lower()
+    if s in _TRUE:
+        return True
+    if s in _FALSE:
+        return False
+    raise t.error(row, col, f"expected true or false, got {v!r}")
+
+
+def _text(v: str) -> str | None:
+    return v if v != "" else None
+
+
+def _required_text(t: _Table, row: int, col: str, v: str) -> str:
+    if v == "":
+        raise t.error(row, col, f"{col} is empty")
+    return v
+
+
+# ---------------------------------------------------------------------------- the loader
+def load_instance(folder: str | Path) -> Instance:
+    """Load and validate an instance folder.
+
+    Parameters
+    ----------
+    folder
+        A folder with ``instance.yaml`` (or the YAML file itself).
+
+    Raises
+    ------
+    InputError
+        On any user mistake, naming the file and the row and column or key.
+    """
+    folder = Path(folder)
+    yaml_path = folder if folder.is_file() else folder / "instance.yaml"
+    if not folder.exists():
+        raise InputError("instance folder not found", file=str(folder))
+    folder = yaml_path.parent
+    y = _Yaml(yaml_path)
+    cfg = _config(y)
+    digest = hashlib.sha256(yaml_path.read_bytes())
+
+    tables_cfg = y.data.get("tables") or {}
+    if not isinstance(tables_cfg, dict):
+        raise y.error("tables must map table names to files", "tables")
+    for k in tables_cfg:
+        if k not in TABLES:
+            raise y.error(f"unknown table (known: {', '.join(TABLES)})", "tables", k)
+    paths: dict[str, tuple[Path, str]] = {}
+    for name in TABLES:
+        rel = tables_cfg.get(name)
+        if rel is None:
+            for ext in (".csv", ".xlsx"):
+                if (folder / f"{name}{ext}").exists():
+                    rel = f"{name}{ext}"
+                    break
+        if rel is None:
+            if name == "employees":
+                raise y.error("the employees table is required (tables: {employees: employees.csv})", "tables")
+            continue
+        p = folder / str(rel)
+        if not p.exists():
+            raise y.error(f"file {rel} not found", "tables", name)
+        paths[name] = (p, str(rel))
+        digest.update(name.encode())
+        digest.update(p.read_bytes())
+
+    window = (cfg["window_start"], cfg["window_end"])
+    categories = cfg["categories"]
+    loaded: dict[str, Any] = {}
+
+    # teams first: employees refer to them
+    teams: dict[str, Team] = {}
+    if "teams" in paths:
+        t = _Table("teams", *paths["teams"])
+        for row, r in t.rows():
+            tid = _required_text(t, row, "team", r["team"])
+            if tid in teams:
+                raise t.error(row, "team", f"team {tid!r} is listed twice")
+            days: tuple[int, ...] = ()
+            if r.get("team_days", ""):
+                try:
+                    days = tuple(sorted({_weekday(x) for x in re.split(r"[;, ]+", r["team_days"]) if x}))
+                except ValueError as exc:
+                    raise t.error(row, "team_days", str(exc)) from None
+            teams[tid] = t.build(Team, row, dict(
+                team=tid, unit=_required_text(t, row, "unit", r["unit"]),
+                min_onsite=_parse_int(t, row, "min_onsite", r.get("min_onsite", ""), 0),
+                min_onsite_ratio=_parse_decimal(t, row, "min_onsite_ratio", r.get("min_onsite_ratio", ""), Decimal(0)),
+                team_days_per_week=_parse_int(t, row, "team_days_per_week", r.get("team_days_per_week", ""), None),
+                team_days=days))
+            if days and teams[tid].team_days_per_week is None:
+                teams[tid] = teams[tid].model_copy(update={"team_days_per_week": len(days)})
+            tm = teams[tid]
+            if days and len(days) < (tm.team_days_per_week or 0):
+                raise t.error(row, "team_days", f"lists {len(days)} weekdays but team_days_per_week is {tm.team_days_per_week}")
+    loaded["teams"] = tuple(teams.values())
+
+    offices: dict[str, Office] = {}
+    if "offices" in paths:
+        t = _Table("offices", *paths["offices"])
+        for row, r in t.rows():
+            oid = _required_text(t, row, "office", r["office"])
+            if oid in offices:
+                raise t.error(row, "office", f"office {oid!r} is listed twice")
+            desks = _parse_int(t, row, "desks", r["desks"], None)
+            if desks is None:
+                raise t.error(row, "desks", "desks is empty")
+            offices[oid] = t.build(Office, row, dict(office=oid, desks=desks))
+    loaded["offices"] = tuple(offices.values())
+
+    t = _Table("employees", *paths["employees"])
+    employees: list[Employee] = []
+    nips: dict[str, int] = {}
+    for row, r in t.rows():
+        nip = _required_text(t, row, "nip", r["nip"])
+        if nip in nips:
+            raise t.error(row, "nip", f"nip {nip!r} is also on row {nips[nip]}")
+        nips[nip] = row
+        unit = _required_text(t, row, "unit", r["unit"])
+        cat = _required_text(t, row, "category", r["category"])
+        if cat not in categories:
+            raise t.error(row, "category", f"unknown category {cat!r} (instance.yaml has: {', '.join(categories)})")
+        team = _text(r.get("team", ""))
+        if team is not None:
+            if team not in teams:
+                raise t.error(row, "team", f"team {team!r} is not in the teams table")
+            if teams[team].unit != unit:
+                raise t.error(row, "team", f"team {team!r} belongs to unit {teams[team].unit!r}, not {unit!r}")
+        office = _text(r.get("office", ""))
+        if office is not None and office not in offices:
+            raise t.error(row, "office", f"office {office!r} is not in the offices table")
+        employees.append(t.build(Employee, row, dict(
+            nip=nip, unit=unit, category=cat, team=team, name=_text(r.get("name", "")),
+            domicile=_text(r.get("domicile", "")),
+            commute_km=_parse_decimal(t, row, "commute_km", r.get("commute_km", ""), Decimal(0)),
+            essential=_parse_bool(t, row, "essential", r.get("essential", "")),
+            office=office)))
+        if len(employees) > MAX_EMPLOYEES:
+            raise t.error(row, None, f"more than {MAX_EMPLOYEES} employees; split the instance")
+    if not employees:
+        raise InputError("the employees table has no rows", file=t.label, row=1)
+    loaded["employees"] = tuple(employees)
+
+    leave: list[Leave] = []
+    if "leave" in paths:
+        t = _Table("leave", *paths["leave"])
+        for row, r in t.rows():
+            nip = _required_text(t, row, "nip", r["nip"])
+            if nip not in nips:
+                raise t.error(row, "nip", f"nip {nip!r} is not in the employees table")
+            start = _parse_date(t, row, "start", r["start"])
+            end = _parse_date(t, row, "end", r["end"])
+            if end < start:
+                raise t.error(row, "end", f"leave ends ({end}) before it starts ({start})")
+            leave.append(Leave(nip=nip, start=start, end=end, type=_text(r.get("type", ""))))
+    loaded["leave"] = tuple(leave)
+
+    requests: list[Request] = []
+    if "requests" in paths:
+        t = _Table("requests", *paths["requests"])
+        for row, r in t.rows():
+            nip = _required_text(t, row, "nip", r["nip"])
+            if nip not in nips:
+                raise t.error(row, "nip", f"nip {nip!r} is not in the employees table")
+            raw_date = _required_text(t, row, "date", r["date"])
+            day = weekday = None
+            if raw_date.strip().lower()[:3] in WEEKDAYS and not raw_date[:1].isdigit():
+                weekday = _weekday(raw_date)
+            else:
+                day = _parse_date(t, row, "date", raw_date)
+                if not (window[0] <= day <= window[1]):
+                    raise t.error(row, "date", f"{day} is outside the window {window[0]}..{window[1]}")
+            mode = r["mode"].strip().upper()
+            if mode not in ("WFH", "WFO"):
+                raise t.error(row, "mode", f"mode must be WFH or WFO, got {r['mode']!r}")
+            strength = (r.get("strength", "") or "prefer").strip().lower()
+            if strength not in ("must", "prefer"):
+                raise t.error(row, "strength", f"strength must be must or prefer, got {r.get('strength')!r}")
+            weight = _parse_decimal(t, row, "weight", r.get("weight", ""), Decimal(1))
+            requests.append(t.build(Request, row, dict(nip=nip, date=day, weekday=weekday, mode=mode,
+                                                       strength=strength, weight=weight)))
+    loaded["requests"] = tuple(requests)
+
+    pairs: list[Pair] = []
+    if "pairs" in paths:
+        t = _Table("pairs", *paths["pairs"])
+        for row, r in t.rows():
+            a = _required_text(t, row, "nip_a", r["nip_a"])
+            b = _required_text(t, row, "nip_b", r["nip_b"])
+            for col, nip in (("nip_a", a), ("nip_b", b)):
+                if nip not in nips:
+                    raise t.error(row, col, f"nip {nip!r} is not in the employees table")
+            if a == b:
+                raise t.error(row, "nip_b", "an employee cannot be paired with themself")
+            rule = (r.get("rule", "") or "cover").strip().lower()
+            if rule not in ("cover", "together"):
+                raise t.error(row, "rule", f"rule must be cover or together, got {r.get('rule')!r}")
+            pairs.append(Pair(nip_a=a, nip_b=b, rule=rule))
+    loaded["pairs"] = tuple(pairs)
+
+    try:
+        return Instance(**cfg, **loaded, input_hash="sha256:" + digest.hexdigest())
+    except ValidationError as exc:
+        loc, msg = _pydantic_message(exc)
+        raise InputError(msg, file=y.file, key=".".join(map(str, loc)) or None) from None
