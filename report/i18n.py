@@ -1,0 +1,151 @@
+"""Every label, header and message a planner reads, in English and Indonesian (``--lang en|id``)."""
+from __future__ import annotations
+
+LANGUAGES = ("en", "id")
+
+# key -> (English, Indonesian)
+_TEXT: dict[str, tuple[str, str]] = {
+    # sheet names (Excel allows at most 31 characters)
+    "sheet.roster": ("Roster", "Jadwal"),
+    "sheet.daily": ("Daily caps", "Batas harian"),
+    "sheet.teams": ("Team cover", "Kehadiran tim"),
+    "sheet.offices": ("Desks", "Meja kantor"),
+    "sheet.fairness": ("Fairness", "Keadilan"),
+    "sheet.kpis": ("KPIs", "Indikator"),
+    "sheet.calendar": ("Calendar", "Kalender"),
+    # column headers
+    "col.nip": ("NIP", "NIP"),
+    "col.name": ("Name", "Nama"),
+    "col.unit": ("Unit", "Unit kerja"),
+    "col.team": ("Team", "Tim"),
+    "col.category": ("Category", "Kategori"),
+    "col.team_days": ("Team days", "Hari tim"),
+    "col.date": ("Date", "Tanggal"),
+    "col.group": ("Cap group", "Kelompok batas"),
+    "col.at_home": ("At home (WFH)", "Di rumah (WFH)"),
+    "col.present": ("Present", "Hadir (tidak cuti)"),
+    "col.cap_share": ("Cap (share)", "Batas (porsi)"),
+    "col.cap": ("Cap (people)", "Batas (orang)"),
+    "col.binds": ("Cap reached", "Batas tercapai"),
+    "col.onsite": ("On site (WFO)", "Di kantor (WFO)"),
+    "col.minimum": ("Minimum on site", "Minimum di kantor"),
+    "col.office": ("Office", "Kantor"),
+    "col.desks": ("Desks", "Meja"),
+    "col.present_days": ("Present days", "Hari hadir"),
+    "col.wfh_days": ("WFH days", "Hari WFH"),
+    "col.wfo_days": ("WFO days", "Hari WFO"),
+    "col.fair_share": ("Fair share (WFH days)", "Bagian adil (hari WFH)"),
+    "col.deviation": ("Deviation (days)", "Selisih (hari)"),
+    "col.indicator": ("Indicator", "Indikator"),
+    "col.value": ("Value", "Nilai"),
+    "col.goal": ("Goal", "Sasaran"),
+    "col.bound": ("Bound", "Batas terbaik"),
+    "col.gap": ("Gap", "Selisih"),
+    "col.proven": ("Proven optimal", "Terbukti optimal"),
+    "col.rule": ("Rule", "Aturan"),
+    "col.message": ("Message", "Keterangan"),
+    "col.employees": ("Employees", "Pegawai"),
+    "col.needed": ("Needed", "Dibutuhkan"),
+    "col.possible": ("Possible", "Mungkin"),
+    "col.limit": ("Limit", "Batas"),
+    "col.actual": ("Actual", "Aktual"),
+    "col.employee": ("Employee", "Pegawai"),
+    "col.week": ("Week", "Minggu"),
+    "col.phase": ("Phase", "Fase"),
+    "col.start": ("Start", "Mulai"),
+    "col.end": ("End", "Selesai"),
+    "col.day_off": ("Day off", "Hari libur"),
+    "col.count": ("Count", "Jumlah"),
+    # words
+    "weekday.0": ("Mon", "Sen"),
+    "weekday.1": ("Tue", "Sel"),
+    "weekday.2": ("Wed", "Rab"),
+    "weekday.3": ("Thu", "Kam"),
+    "weekday.4": ("Fri", "Jum"),
+    "weekday.5": ("Sat", "Sab"),
+    "weekday.6": ("Sun", "Min"),
+    "yes": ("yes", "ya"),
+    "no": ("no", "tidak"),
+    "mode.WFH": ("WFH", "WFH"),
+    "mode.WFO": ("WFO", "WFO"),
+    "mode.LEAVE": ("LEAVE", "CUTI"),
+    "all": ("(all)", "(semua)"),
+    "no_team": ("(no team)", "(tanpa tim)"),
+    "status": ("Status", "Status"),
+    "status.OPTIMAL": ("optimal", "optimal"),
+    "status.FEASIBLE": ("feasible (not proven optimal)", "layak (belum terbukti optimal)"),
+    "status.RELAXED": ("relaxed: some rules were broken", "dilonggarkan: sebagian aturan dilanggar"),
+    "status.INFEASIBLE": ("infeasible: no schedule keeps every rule", "tidak layak: tidak ada jadwal yang memenuhi semua aturan"),
+    "status.UNKNOWN": ("no schedule found within the time limit", "tidak ada jadwal dalam batas waktu"),
+    "status.OK": ("no violations", "tidak ada pelanggaran"),
+    "status.VIOLATIONS": ("violations found", "ada pelanggaran"),
+    # KPIs (SPEC §4) and timings
+    "kpi.employees": ("Employees", "Pegawai"),
+    "kpi.working_days": ("Working days", "Hari kerja"),
+    "kpi.wfh_days": ("WFH employee-days", "Hari-orang WFH"),
+    "kpi.wfo_days": ("WFO employee-days", "Hari-orang WFO"),
+    "kpi.leave_days": ("Leave employee-days", "Hari-orang cuti"),
+    "kpi.wfh_rate": ("WFH share of present days", "Porsi WFH dari hari hadir"),
+    "kpi.fairness_max_dev_days": ("Fairness: largest deviation (days)", "Keadilan: selisih terbesar (hari)"),
+    "kpi.preferences_met_weight": ("Preferences met (weight)", "Preferensi terpenuhi (bobot)"),
+    "kpi.commute_km_avoided": ("Commute avoided (km)", "Perjalanan dihindari (km)"),
+    "kpi.solve_seconds": ("Solve time (s)", "Waktu penyelesaian (dtk)"),
+    "kpi.build_seconds": ("Model build time (s)", "Waktu membangun model (dtk)"),
+    "goal.wfh": ("WFH employee-days", "Hari-orang WFH"),
+    "goal.wfh_km": ("Commute km avoided", "Km perjalanan dihindari"),
+    "goal.fairness": ("Fairness (largest deviation)", "Keadilan (selisih terbesar)"),
+    "goal.preferences": ("Preferences met", "Preferensi terpenuhi"),
+    # titles and charts
+    "title.report": ("Hybrid work schedule", "Jadwal kerja hibrida"),
+    "title.summary": ("Summary", "Ringkasan"),
+    "title.kpis": ("Key figures", "Angka utama"),
+    "title.objective": ("Goals", "Sasaran"),
+    "title.heatmap": ("At-home share per unit and category, by date", "Porsi di rumah per unit dan kategori, per tanggal"),
+    "title.caps": ("WFH cap per category", "Batas WFH per kategori"),
+    "title.daily": ("Daily totals against the caps", "Total harian terhadap batas"),
+    "title.fairness": ("WFH days per employee against the fair share", "Hari WFH per pegawai terhadap bagian adil"),
+    "title.deviation": ("Deviation from the fair share", "Selisih dari bagian adil"),
+    "title.violations": ("Rules broken", "Aturan yang dilanggar"),
+    "title.infeasibility": ("Why no schedule exists", "Mengapa tidak ada jadwal"),
+    "title.team_days": ("Team days", "Hari tim"),
+    "title.run": ("Run", "Eksekusi"),
+    "title.violation_counts": ("Violations per rule", "Pelanggaran per aturan"),
+    "axis.date": ("Date", "Tanggal"),
+    "axis.share": ("Share at home", "Porsi di rumah"),
+    "axis.people": ("Employees", "Pegawai"),
+    "axis.fair_share": ("Fair share (days)", "Bagian adil (hari)"),
+    "axis.wfh_days": ("WFH days", "Hari WFH"),
+    "axis.deviation": ("Deviation (days)", "Selisih (hari)"),
+    "legend.wfh": ("WFH", "WFH"),
+    "legend.wfo": ("WFO", "WFO"),
+    "legend.leave": ("Leave", "Cuti"),
+    "legend.cap_total": ("WFH allowed by the caps", "WFH yang diizinkan batas"),
+    "legend.fair": ("exactly fair", "tepat adil"),
+    "legend.phase": ("phase", "fase"),
+    "note.phase": ("Phase {name}: WFH cap {caps}", "Fase {name}: batas WFH {caps}"),
+    "note.after_day_off": ("After day off: {days}", "Setelah hari libur: {days}"),
+    "note.heatmap_hidden": ("Groups whose cap is 0 on every day are not shown.",
+                            "Kelompok dengan batas 0 setiap hari tidak ditampilkan."),
+    "note.no_schedule": ("No schedule was produced.", "Tidak ada jadwal yang dihasilkan."),
+    "note.generated": ("Generated by giliran", "Dibuat oleh giliran"),
+    "progress.solving": ("Solving {goal}: best {value}, bound {bound}, {elapsed:.1f} s",
+                         "Menyelesaikan {goal}: terbaik {value}, batas {bound}, {elapsed:.1f} dtk"),
+    "progress.starting": ("Solving…", "Menyelesaikan…"),
+}
+
+
+def tr(key: str, lang: str = "en", **values) -> str:
+    """The text for ``key`` in ``lang`` (``en`` or ``id``), formatted with ``values``.
+
+    Unknown languages fall back to English; an unknown key is returned as it is,
+    so a missing label shows up instead of breaking a report.
+    """
+    pair = _TEXT.get(key)
+    if pair is None:
+        return key
+    text = pair[1] if lang == "id" else pair[0]
+    return text.format(**values) if values else text
+
+
+def keys() -> list[str]:
+    return sorted(_TEXT)
