@@ -1,0 +1,373 @@
+"""The instance compiled into plain arrays for the model builder (no parsing, no validation).
+
+Everything here is derived data: who is present on which day, what each cap group
+may send home, what each team needs on site, which cells rule 2 or a must request
+fixes. The independent checker (:mod:`solver.check`) does not use this module.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+import numpy as np
+
+from models import Instance
+
+WFH, WFO = 1, 0
+
+
+def floor_product(fraction: Decimal, count: int) -> int:
+    """``floor(fraction × count)`` computed exactly (SPEC §2.3)."""
+    return int((fraction * count).to_integral_value(rounding=ROUND_FLOOR))
+
+
+def ceil_product(fraction: Decimal, count: int) -> int:
+    """``ceil(fraction × count)`` computed exactly (SPEC §7.2)."""
+    return int((fraction * count).to_integral_value(rounding=ROUND_CEILING))
+
+
+def integer_scale(values) -> int:
+    """The power of ten that makes every decimal value an integer (at most 10^4)."""
+    places = 0
+    for v in values:
+        exp = Decimal(v).normalize().as_tuple().exponent
+        if isinstance(exp, int) and exp < 0:
+            places = max(places, -exp)
+    return 10 ** min(places, 4)
+
+
+@dataclass
+class CapGroup:
+    """Employees whose WFH count is capped together on each day (rule 3)."""
+
+    key: tuple[str, ...]          # (scope id, category)
+    category: str
+    members: np.ndarray           # employee indices
+    limit: np.ndarray             # per day: floor(cap × present members)
+    present: np.ndarray           # per day: present members
+
+
+@dataclass
+class TeamData:
+    """A team and what it needs on site each day (rule 4) and its team days (rule 9)."""
+
+    team: str
+    unit: str
+    members: np.ndarray
+    need: np.ndarray              # per day: max(min_onsite, ceil(ratio × present))
+    present: np.ndarray
+    days_per_week: int = 0
+    candidate_weekdays: tuple[int, ...] = ()
+
+
+@dataclass
+class OfficeData:
+    office: str
+    desks: int
+    members: np.ndarray
+
+
+@dataclass
+class FairnessGroup:
+    """Unit × category: WFH days are shared in proportion to present days (SPEC §3)."""
+
+    key: tuple[str, str]
+    members: np.ndarray           # eligible employees only (SPEC §7.4)
+    present_days: np.ndarray      # p_e, aligned with members
+    total_present: int            # P_g
+
+
+@dataclass
+class Conflict:
+    """A contradiction found while compiling (SPEC §7.6, §7.7): the instance is infeasible."""
+
+    rule: str
+    message: str
+    date: dt.date | None = None
+    unit: str | None = None
+    category: str | None = None
+    team: str | None = None
+    employees: list[str] = field(default_factory=list)
+    needed: int | None = None
+    possible: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "message": self.message, "date": self.date.isoformat() if self.date else None,
+                "unit": self.unit, "category": self.category, "team": self.team, "employees": self.employees,
+                "needed": self.needed, "possible": self.possible}
+
+
+@dataclass
+class ProblemData:
+    instance: Instance
+    days: tuple[dt.date, ...]
+    weeks: np.ndarray                     # per day: ISO week id (int, ordinal within window)
+    week_labels: list[str]
+    present: np.ndarray                   # [E, D] bool
+    forced: np.ndarray                    # [E, D] int8: -1 free, 0 WFO, 1 WFH (rule 2, must requests)
+    cap_groups: list[CapGroup]
+    teams: list[TeamData]
+    offices: list[OfficeData]
+    fairness_groups: list[FairnessGroup]
+    pairs: list[tuple[int, int, str]]
+    prefer: list[tuple[int, int, int, int]]   # (employee, day, mode, weight × weight_scale)
+    weight_scale: int
+    km: np.ndarray                            # per employee: 2 × commute_km × km_scale (int)
+    km_scale: int
+    unit_of: np.ndarray                       # per employee: unit index
+    units: list[str]
+    conflicts: list[Conflict] = field(default_factory=list)
+    max_consecutive_wfh: int | None = None
+    min_wfo_per_week: int | None = None
+
+    @property
+    def n_employees(self) -> int:
+        return self.present.shape[0]
+
+    @property
+    def n_days(self) -> int:
+        return len(self.days)
+
+
+def compile_instance(inst: Instance) -> ProblemData:
+    """Compile a validated instance into the arrays the model builder reads."""
+    days = inst.working_days
+    D = len(days)
+    E = len(inst.employees)
+    day_index = {d: i for i, d in enumerate(days)}
+    index = inst.employee_index
+
+    iso = [d.isocalendar() for d in days]
+    week_keys = sorted({(y, w) for y, w, _ in iso})
+    week_id = {k: i for i, k in enumerate(week_keys)}
+    weeks = np.array([week_id[(y, w)] for y, w, _ in iso], dtype=np.int64)
+    week_labels = [f"{y}-W{w:02d}" for y, w in week_keys]
+
+    # rule 1: presence
+    present = np.ones((E, D), dtype=bool)
+    if days:
+        ords = np.array([d.toordinal() for d in days])
+        for lv in inst.leave:
+            lo = np.searchsorted(ords, lv.start.toordinal(), side="left")
+            hi = np.searchsorted(ords, lv.end.toordinal(), side="right")
+            present[index[lv.nip], lo:hi] = False
+
+    categories = sorted(inst.categories)
+    cap_by_cat = {c: [inst.cap(c, d) for d in days] for c in categories}
+    zero_cap = {c: np.array([v == 0 for v in cap_by_cat[c]], dtype=bool) for c in categories}
+
+    # rule 2 and rule 5: cells that cannot choose
+    forced = np.full((E, D), -1, dtype=np.int8)
+    conflicts: list[Conflict] = []
+    for e, emp in enumerate(inst.employees):
+        if emp.essential:
+            forced[e, :] = WFO
+        else:
+            forced[e, zero_cap[emp.category]] = WFO
+    must: dict[tuple[int, int], int] = {}
+    prefer: list[tuple[int, int, int, Decimal]] = []
+    for req in inst.requests:
+        e = index[req.nip]
+        if req.date is not None:
+            ds = [day_index[req.date]] if req.date in day_index else []
+        else:
+            ds = [i for i, d in enumerate(days) if d.weekday() == req.weekday]
+        mode = WFH if req.mode == "WFH" else WFO
+        for d in ds:
+            if not present[e, d]:
+                continue  # SPEC §7.5, §7.6: leave days don't count
+            if req.strength == "prefer":
+                prefer.append((e, d, mode, req.weight))
+                continue
+            if must.get((e, d), mode) != mode:
+                emp = inst.employees[e]
+                conflicts.append(Conflict(
+                    "must", f"employee {req.nip} has both a must-WFH and a must-WFO request on {days[d]}",
+                    date=days[d], unit=emp.unit, category=emp.category, team=emp.team, employees=[req.nip]))
+            must[(e, d)] = mode
+    for (e, d), mode in must.items():
+        if mode == WFH and forced[e, d] == WFO:
+            emp = inst.employees[e]
+            why = "is essential" if emp.essential else f"is in category {emp.category}, whose cap on that day is 0"
+            conflicts.append(Conflict(
+                "essential", f"employee {emp.nip} must work from home on {days[d]} but {why}",
+                date=days[d], unit=emp.unit, category=emp.category, team=emp.team, employees=[emp.nip]))
+            continue
+        forced[e, d] = mode
+    forced[~present] = -1
+
+    # rule 3: cap groups
+    units = sorted({emp.unit for emp in inst.employees})
+    unit_id = {u: i for i, u in enumerate(units)}
+    unit_of = np.array([unit_id[emp.unit] for emp in inst.employees], dtype=np.int64)
+    group_members: dict[tuple[str, ...], list[int]] = {}
+    for e, emp in enumerate(inst.employees):
+        if inst.cap_scope == "unit":
+            key = (emp.unit, emp.category)
+        elif inst.cap_scope == "team":
+            key = (f"team:{emp.team}" if emp.team else f"unit:{emp.unit}", emp.category)
+        else:
+            key = ("all", emp.category)
+        group_members.setdefault(key, []).append(e)
+    cap_groups = []
+    for key in sorted(group_members):
+        members = np.array(group_members[key], dtype=np.int64)
+        cat = key[-1]
+        pres = present[members].sum(axis=0)
+        limit = np.array([floor_product(cap_by_cat[cat][d], int(pres[d])) for d in range(D)], dtype=np.int64)
+        cap_groups.append(CapGroup(key, cat, members, limit, pres))
+
+    # rule 4 and 9: teams
+    team_members: dict[str, list[int]] = {t.team: [] for t in inst.teams}
+    for e, emp in enumerate(inst.employees):
+        if emp.team:
+            team_members[emp.team].append(e)
+    teams = []
+    for t in inst.teams:
+        members = np.array(team_members[t.team], dtype=np.int64)
+        pres = present[members].sum(axis=0) if len(members) else np.zeros(D, dtype=np.int64)
+        need = np.array([max(t.min_onsite, ceil_product(t.min_onsite_ratio, int(pres[d]))) for d in range(D)],
+                        dtype=np.int64)
+        teams.append(TeamData(t.team, t.unit, members, need, pres, t.team_days_per_week or 0,
+                              t.team_days or tuple(range(7))))
+        for d in np.flatnonzero(need > pres):
+            on_leave = len(members) - int(pres[d])
+            conflicts.append(Conflict(
+                "coverage",
+                f"team {t.team} needs {int(need[d])} on site on {days[d]}; only {int(pres[d])} members are present"
+                + (f" ({on_leave} on leave)" if on_leave else ""),
+                date=days[d], unit=t.unit, team=t.team, needed=int(need[d]), possible=int(pres[d]),
+                employees=[inst.employees[m].nip for m in members if present[m, d]]))
+
+    offices = []
+    office_members: dict[str, list[int]] = {o.office: [] for o in inst.offices}
+    for e, emp in enumerate(inst.employees):
+        if emp.office:
+            office_members[emp.office].append(e)
+    for o in inst.offices:
+        offices.append(OfficeData(o.office, o.desks, np.array(office_members[o.office], dtype=np.int64)))
+
+    # fairness groups (SPEC §3, §7.4)
+    may_wfh_cat = {c: not bool(zero_cap[c].all()) if D else False for c in categories}
+    fair_members: dict[tuple[str, str], list[int]] = {}
+    for e, emp in enumerate(inst.employees):
+        if not emp.essential and may_wfh_cat[emp.category]:
+            fair_members.setdefault((emp.unit, emp.category), []).append(e)
+    fairness_groups = []
+    for key in sorted(fair_members):
+        members = np.array(fair_members[key], dtype=np.int64)
+        p = present[members].sum(axis=1).astype(np.int64)
+        fairness_groups.append(FairnessGroup(key, members, p, int(p.sum())))
+
+    pairs = [(index[p.nip_a], index[p.nip_b], p.rule) for p in inst.pairs]
+
+    weight_scale = integer_scale([w for *_, w in prefer])
+    prefer_int = [(e, d, m, int(w * weight_scale)) for e, d, m, w in prefer]
+    km_scale = integer_scale([emp.commute_km for emp in inst.employees])
+    km = np.array([int(2 * emp.commute_km * km_scale) for emp in inst.employees], dtype=np.int64)
+
+    return ProblemData(
+        instance=inst, days=days, weeks=weeks, week_labels=week_labels, present=present, forced=forced,
+        cap_groups=cap_groups, teams=teams, offices=offices, fairness_groups=fairness_groups, pairs=pairs,
+        prefer=prefer_int, weight_scale=weight_scale, km=km, km_scale=km_scale, unit_of=unit_of, units=units,
+        conflicts=conflicts, max_consecutive_wfh=inst.rules.max_consecutive_wfh,
+        min_wfo_per_week=inst.rules.min_wfo_per_week,
+    )
+
+
+class _UnionFind:
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def union_all(self, members) -> None:
+        members = list(members)
+        if not members:
+            return
+        root = self.find(int(members[0]))
+        for m in members[1:]:
+            r = self.find(int(m))
+            if r != root:
+                self.parent[r] = root
+
+
+def components(data: ProblemData, *, link_offices: bool = True, extra_links=()) -> list[np.ndarray]:
+    """Split the employees into parts that no rule links (cap groups, teams, fairness groups, pairs, offices).
+
+    Returns the parts as sorted employee-index arrays, ordered by their first employee,
+    so the split does not depend on anything but the instance.
+    """
+    uf = _UnionFind(data.n_employees)
+    for g in data.cap_groups:
+        uf.union_all(g.members)
+    for t in data.teams:
+        uf.union_all(t.members)
+    for g in data.fairness_groups:
+        uf.union_all(g.members)
+    for a, b, _ in data.pairs:
+        uf.union_all((a, b))
+    if link_offices:
+        for o in data.offices:
+            uf.union_all(o.members)
+    for link in extra_links:
+        uf.union_all(link)
+    parts: dict[int, list[int]] = {}
+    for e in range(data.n_employees):
+        parts.setdefault(uf.find(e), []).append(e)
+    return sorted((np.array(p, dtype=np.int64) for p in parts.values()), key=lambda p: int(p[0]))
+
+
+@dataclass
+class ComponentData:
+    """The part of the data that one independent component's model needs."""
+
+    data: ProblemData
+    members: np.ndarray                  # global employee indices, sorted
+    cap_groups: list[CapGroup]
+    teams: list[TeamData]
+    offices: list[OfficeData]
+    fairness_groups: list[FairnessGroup]
+    pairs: list[tuple[int, int, str]]
+    prefer: list[tuple[int, int, int, int]]
+
+
+def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
+    """Distribute the groups, teams, offices, pairs and requests over the parts."""
+    part_of = np.full(data.n_employees, -1, dtype=np.int64)
+    for i, p in enumerate(parts):
+        part_of[p] = i
+
+    def by_part(items, first_member):
+        out: list[list] = [[] for _ in parts]
+        for item in items:
+            m = first_member(item)
+            if m is not None:
+                out[part_of[m]].append(item)
+        return out
+
+    first = lambda members: int(members[0]) if len(members) else None  # noqa: E731
+    cap_groups = by_part(data.cap_groups, lambda g: first(g.members))
+    teams = by_part(data.teams, lambda t: first(t.members))
+    fairness = by_part(data.fairness_groups, lambda g: first(g.members))
+    pairs = by_part(data.pairs, lambda p: p[0])
+    prefer = by_part(data.prefer, lambda r: r[0])
+    offices: list[list[OfficeData]] = [[] for _ in parts]
+    for o in data.offices:
+        if not len(o.members):
+            continue
+        owners = np.unique(part_of[o.members])
+        if len(owners) == 1:
+            offices[owners[0]].append(o)
+        else:  # an office shared by parts is checked after the parts are solved (see solver.solve)
+            for i in owners:
+                sub = o.members[part_of[o.members] == i]
+                offices[i].append(OfficeData(o.office, -1, sub))
+    return [ComponentData(data, p, cap_groups[i], teams[i], [o for o in offices[i] if o.desks >= 0],
+                          fairness[i], pairs[i], prefer[i]) for i, p in enumerate(parts)]

@@ -1,0 +1,414 @@
+"""The lexicographic search: decomposition into independent components, one CP-SAT model
+each, solved goal by goal, then merged and re-checked by the independent checker.
+
+Why it is fast (see ../shared/MEASURED.md):
+- components that no rule links are solved apart (and in parallel processes);
+- offices shared by components are first left out and only linked when the merged
+  schedule breaks their desk limit (a relaxation's optimum that keeps the left-out
+  rule is optimal for the whole, lexicographically too);
+- fairness is a search over candidate deviations, each a feasibility question with
+  one bound per group, starting from the nearest-integer lower bound;
+- each solve is hinted with the previous goal's optimum.
+"""
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from ortools.sat.python import cp_model
+
+from models import Instance
+from models.result import GoalResult, Result
+
+from .constraints import add_constraints
+from .data import ComponentData, ProblemData, compile_instance, components, split
+from .objectives import Fairness, goal_expression, goal_scale
+from .variables import Variables
+
+
+class ScheduleRejected(RuntimeError):
+    """The independent checker found a broken rule in a schedule the solver made (a bug)."""
+
+
+@dataclass
+class GoalOutcome:
+    value: int | Fraction
+    bound: int | Fraction
+    proven: bool
+
+
+@dataclass
+class ComponentOutcome:
+    status: str                                   # OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN
+    grid: np.ndarray | None = None                # [members, days] int8: 1 WFH, 0 WFO, -1 leave
+    goals: dict[str, GoalOutcome] = field(default_factory=dict)
+    seconds: float = 0.0
+    build_seconds: float = 0.0
+
+
+@dataclass
+class Settings:
+    time_limit: float = 60.0
+    workers: int = 1
+    seed: int = 0
+    log: bool = False
+
+
+def _status(code) -> str:
+    return {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
+            cp_model.INFEASIBLE: "INFEASIBLE", cp_model.MODEL_INVALID: "INVALID"}.get(code, "UNKNOWN")
+
+
+class _Search:
+    """One component's model and the solver runs on it."""
+
+    def __init__(self, comp: ComponentData, settings: Settings, deadline: float):
+        t0 = time.perf_counter()
+        self.comp = comp
+        self.model = cp_model.CpModel()
+        self.cells = Variables(self.model, comp)
+        add_constraints(self.model, comp, self.cells)
+        self.fairness: Fairness | None = None
+        if "fairness" in comp.data.instance.objective and comp.fairness_groups:
+            self.fairness = Fairness(self.model, comp, self.cells)
+        self.solver = cp_model.CpSolver()
+        p = self.solver.parameters
+        p.num_workers = 1            # deterministic, whatever the machine; parallelism is across components
+        p.random_seed = settings.seed
+        p.log_search_progress = settings.log
+        self.deadline = deadline
+        self.solution: np.ndarray | None = None
+        self.build_seconds = time.perf_counter() - t0
+
+    def run(self) -> str:
+        """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return "UNKNOWN"
+        self.solver.parameters.max_time_in_seconds = left
+        if self.solution is not None:
+            self.cells.hint(self.model, self.solution)
+        status = _status(self.solver.Solve(self.model))
+        if status in ("OPTIMAL", "FEASIBLE"):
+            self.solution = self.cells.values(self.solver)
+        return status
+
+    def maximize(self, goal: str, known: int | None = None) -> tuple[str, GoalOutcome | None]:
+        variables, weights, constant = goal_expression(goal, self.comp, self.cells)
+        expr = cp_model.LinearExpr.WeightedSum(variables, weights) if variables else 0
+        if known is not None:
+            if variables:
+                self.model.Add(expr >= known - constant)
+            return "OPTIMAL", GoalOutcome(known, known, True)
+        if not variables:
+            return "OPTIMAL", GoalOutcome(constant, constant, True)
+        self.model.Maximize(expr)
+        status = self.run()
+        self.model.ClearObjective()
+        if status in ("OPTIMAL", "FEASIBLE"):
+            value = int(round(self.solver.ObjectiveValue()))
+            bound = int(math.floor(self.solver.BestObjectiveBound() + 1e-6))
+            self.model.Add(expr >= value)
+            return status, GoalOutcome(value + constant, bound + constant, status == "OPTIMAL")
+        return status, None
+
+    def feasible(self) -> str:
+        if self.solution is not None:
+            return "FEASIBLE"
+        return self.run()
+
+    def minimize_deviation(self, cap: Fraction | None) -> tuple[str, GoalOutcome | None]:
+        """Goal `fairness`: the least max deviation, by probing candidate values.
+
+        With ``cap`` (the max deviation already reached by another component), just
+        keep every group within it: that is what lexicographic optimality asks here.
+        """
+        fair = self.fairness
+        if fair is None or not fair.groups:
+            return "OPTIMAL", GoalOutcome(Fraction(0), Fraction(0), True)
+        if cap is not None:
+            fair.limit(fair.limits_at_most(cap))
+            status = self.run()
+            if status not in ("OPTIMAL", "FEASIBLE"):
+                return status, None
+            value = fair.deviation(self.solution, self.cells.local)
+            return "OPTIMAL", GoalOutcome(value, value, True)
+        status = self.feasible()
+        if status not in ("OPTIMAL", "FEASIBLE"):
+            return status, None
+        local = self.cells.local
+        best = fair.deviation(self.solution, local)
+        best_solution = self.solution
+        lower: Fraction | None = None      # proven: no schedule has deviation ≤ lower
+        probe = fair.guess(self.solution, local)
+        proven = False
+        while True:
+            below = fair.limits_below(best)
+            if min(below) < 0:           # nothing is below a deviation of 0
+                proven = True
+                break
+            if lower is not None and all(lo >= b for lo, b in zip(fair.limits_at_most(lower), below)):
+                proven = True
+                break
+            if probe is not None and probe < best and fair.limits_at_most(probe) != fair.limits_at_most(lower if lower is not None else Fraction(-1)):
+                limits, z = fair.limits_at_most(probe), probe
+            else:
+                limits, z = below, None
+            probe = None
+            fair.limit(limits)
+            status = self.run()
+            if status in ("OPTIMAL", "FEASIBLE"):
+                best = fair.deviation(self.solution, local)
+                best_solution = self.solution
+                if lower is not None and best > lower:
+                    mid = (lower + best) / 2
+                    probe = mid
+            elif status == "INFEASIBLE":
+                if z is None:
+                    proven = True
+                    break
+                lower = z
+                probe = (lower + best) / 2
+            else:
+                break
+        self.solution = best_solution
+        fair.limit(fair.limits_at_most(best))
+        bound = best if proven else (lower if lower is not None else Fraction(0))
+        return "OPTIMAL" if proven else "FEASIBLE", GoalOutcome(best, bound, proven)
+
+
+def solve_component(comp: ComponentData, settings: Settings, deadline: float,
+                    fairness_cap: Fraction | None = None, known: dict | None = None) -> ComponentOutcome:
+    """Solve one component lexicographically over the instance's goals."""
+    t0 = time.perf_counter()
+    search = _Search(comp, settings, deadline)
+    outcome = ComponentOutcome("OPTIMAL", build_seconds=search.build_seconds)
+    known = known or {}
+    for goal in comp.data.instance.objective:
+        if goal == "fairness":
+            status, result = search.minimize_deviation(fairness_cap)
+        else:
+            status, result = search.maximize(goal, known.get(goal))
+        if result is None:
+            outcome.status = "INFEASIBLE" if status == "INFEASIBLE" else ("FEASIBLE" if search.solution is not None else "UNKNOWN")
+            break
+        outcome.goals[goal] = result
+        if status != "OPTIMAL":
+            outcome.status = "FEASIBLE"
+    if outcome.status != "INFEASIBLE" and search.solution is None:
+        status = search.feasible()
+        if status == "INFEASIBLE":
+            outcome.status = "INFEASIBLE"
+        elif search.solution is None:
+            outcome.status = "UNKNOWN"
+    if outcome.status not in ("INFEASIBLE", "UNKNOWN") and len(outcome.goals) < len(comp.data.instance.objective):
+        outcome.status = "FEASIBLE"
+    outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
+    outcome.seconds = time.perf_counter() - t0
+    return outcome
+
+
+# ------------------------------------------------------------------------------ running components
+_SHARED: dict = {}
+
+
+def _run_shared(args) -> ComponentOutcome:
+    i, deadline, cap, known = args
+    return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known)
+
+
+def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
+             on_done: Callable[[int, ComponentOutcome], None] | None = None) -> dict[int, ComponentOutcome]:
+    """Solve the listed components (``(index, deadline, cap, known)``), in processes when asked."""
+    results: dict[int, ComponentOutcome] = {}
+    workers = max(1, min(settings.workers, len(jobs)))
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for job in jobs:
+            results[job[0]] = solve_component(comps[job[0]], settings, *job[1:])
+            if on_done:
+                on_done(job[0], results[job[0]])
+        return results
+    _SHARED["comps"], _SHARED["settings"] = comps, settings
+    # biggest first, so the long ones do not start last
+    order = sorted(jobs, key=lambda j: -len(comps[j[0]].members))
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for job, outcome in zip(order, pool.imap(_run_shared, order)):
+                results[job[0]] = outcome
+                if on_done:
+                    on_done(job[0], outcome)
+    finally:
+        _SHARED.clear()
+    return results
+
+
+# ------------------------------------------------------------------------------ the public entry
+def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = None, seed: int = 0,
+          log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True) -> Result:
+    """Solve an instance to lexicographic optimality (SPEC §3).
+
+    Parameters
+    ----------
+    instance
+        The validated instance.
+    time_limit
+        Wall-clock seconds for the whole search.
+    workers
+        Processes solving components in parallel (default: the machine's cores). The
+        schedule does not depend on it.
+    seed
+        CP-SAT's random seed; the same instance and seed give the same schedule.
+    log
+        Show CP-SAT's search log.
+    progress
+        Called with ``{"done": k, "total": n, "elapsed": s}`` as components finish.
+    check
+        Re-check the schedule with the independent checker (refuses a broken one).
+    """
+    from .check import check as check_roster
+
+    t_start = time.monotonic()
+    deadline = t_start + time_limit
+    settings = Settings(time_limit, workers or os.cpu_count() or 1, seed, log)
+    t0 = time.perf_counter()
+    data = compile_instance(instance)
+    build_seconds = time.perf_counter() - t0
+    details: dict = {}
+    if data.conflicts:
+        return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
+                      infeasibility=[c.as_dict() for c in data.conflicts])
+
+    objective = instance.objective
+    links: list[np.ndarray] = []
+    cache: dict[bytes, ComponentOutcome] = {}
+    while True:
+        parts = components(data, link_offices=False, extra_links=links)
+        comps = split(data, parts)
+        keys = [p.tobytes() for p in parts]
+        todo = [(i, deadline, None, None) for i, k in enumerate(keys) if k not in cache]
+        done_count = [len(parts) - len(todo)]
+
+        def on_done(i, outcome):
+            done_count[0] += 1
+            if progress:
+                progress({"done": done_count[0], "total": len(parts), "elapsed": time.monotonic() - t_start})
+
+        for i, outcome in _run_all(comps, todo, settings, on_done).items():
+            cache[keys[i]] = outcome
+        outcomes = [cache[k] for k in keys]
+        if any(o.status == "INFEASIBLE" for o in outcomes):
+            return _infeasible(data, comps, outcomes, t_start, build_seconds)
+        if any(o.grid is None for o in outcomes):
+            return Result("UNKNOWN", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds)
+
+        # a later goal is optimized among schedules within the worst component's deviation
+        if "fairness" in objective and objective.index("fairness") < len(objective) - 1:
+            worst = max((o.goals["fairness"].value for o in outcomes if "fairness" in o.goals), default=Fraction(0))
+            redo = [(i, deadline, worst, {g: o.goals[g].value for g in objective[:objective.index("fairness")]})
+                    for i, o in enumerate(outcomes)
+                    if "fairness" in o.goals and o.goals["fairness"].value < worst and comps[i].fairness_groups]
+            for i, outcome in _run_all(comps, redo, settings).items():
+                own = outcomes[i].goals["fairness"]
+                if outcome.grid is not None:
+                    outcome.goals["fairness"] = own       # its own least deviation is still the figure
+                    outcomes[i] = outcome
+
+        grid = np.full(data.present.shape, -1, dtype=np.int8)
+        for comp, outcome in zip(comps, outcomes):
+            grid[comp.members] = outcome.grid
+        broken = _broken_offices(data, grid)
+        if not broken:
+            break
+        links.extend(o.members for o in broken)
+
+    goals = _combine_goals(data, outcomes)
+    status = "OPTIMAL" if all(o.status == "OPTIMAL" for o in outcomes) and all(g.proven for g in goals) else "FEASIBLE"
+    schedule = schedule_frame(data, grid)
+    details["components"] = len(parts)
+    details["team_days"] = _team_days(data, grid)
+    result = Result(status, schedule, goals=goals, solve_seconds=time.monotonic() - t_start,
+                    build_seconds=build_seconds + sum(o.build_seconds for o in outcomes), details=details)
+    if check:
+        checked = check_roster(instance, schedule)
+        if not checked.ok:
+            first = checked.violations[0]
+            raise ScheduleRejected(f"the solver made a schedule that breaks rule {first.rule} ({first.rule_name}): "
+                                   f"{first.message}; this is a bug, nothing was written")
+        result.kpis = checked.figures
+    return result
+
+
+def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
+    broken = []
+    for o in data.offices:
+        if len(o.members) and ((grid[o.members] == 0).sum(axis=0) > o.desks).any():
+            broken.append(o)
+    return broken
+
+
+def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[GoalResult]:
+    goals = []
+    for goal in data.instance.objective:
+        parts = [o.goals.get(goal) for o in outcomes]
+        proven = all(p is not None and p.proven for p in parts)
+        known = [p for p in parts if p is not None]
+        if goal == "fairness":
+            value = max((p.value for p in known), default=Fraction(0))
+            bound = max((p.bound for p in known), default=Fraction(0))
+            goals.append(GoalResult(goal, float(value), float(bound), proven))
+        else:
+            scale = goal_scale(goal, data)
+            value = sum(p.value for p in known) / scale
+            bound = sum(p.bound for p in known) / scale
+            goals.append(GoalResult(goal, float(value), float(bound), proven))
+    return goals
+
+
+def schedule_frame(data: ProblemData, grid: np.ndarray) -> pd.DataFrame:
+    """The schedule as SPEC §4's ``nip,date,mode`` rows, sorted by nip then date."""
+    nips = np.array([e.nip for e in data.instance.employees], dtype=object)
+    order = np.argsort(nips, kind="stable")
+    D = data.n_days
+    modes = np.array(["WFO", "WFH", "LEAVE"], dtype=object)
+    g = grid[order]
+    codes = np.where(g < 0, 2, g).astype(np.int64).ravel()
+    return pd.DataFrame({
+        "nip": np.repeat(nips[order], D),
+        "date": np.tile(np.array(data.days, dtype=object), len(order)),
+        "mode": modes[codes],
+    })
+
+
+def _team_days(data: ProblemData, grid: np.ndarray) -> dict[str, list[str]]:
+    """For teams with team days (rule 9): per ISO week, the first days all present members are WFO."""
+    out = {}
+    for team in data.teams:
+        if not team.days_per_week:
+            continue
+        chosen = []
+        for w in np.unique(data.weeks):
+            candidates = [d for d in np.flatnonzero(data.weeks == w)
+                          if data.days[d].weekday() in team.candidate_weekdays]
+            need = min(team.days_per_week, len(candidates))
+            together = [d for d in candidates if not (grid[team.members, d] == 1).any()]
+            chosen += [data.days[d].isoformat() for d in together[:need]]
+        out[team.team] = chosen
+    return out
+
+
+def _infeasible(data, comps, outcomes, t_start, build_seconds) -> Result:
+    infeasibility = []
+    for comp, o in zip(comps, outcomes):
+        if o.status == "INFEASIBLE":
+            units = sorted({data.units[data.unit_of[e]] for e in comp.members})
+            infeasibility.append({"rule": "unknown", "unit": ", ".join(units), "message":
+                                  f"the rules cannot all hold for unit(s) {', '.join(units)}"})
+    return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
+                  infeasibility=infeasibility)

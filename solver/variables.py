@@ -1,0 +1,75 @@
+"""The decision variables: one Boolean per present employee-day that is not fixed (True = WFH)."""
+from __future__ import annotations
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .data import ComponentData
+
+
+class Variables:
+    """The WFH cells of one component.
+
+    ``cell(e, d)`` is a BoolVar, the constant 0 or 1 for a fixed cell (rule 2, must
+    requests), or ``None`` on a leave day. ``e`` is a global employee index.
+    """
+
+    def __init__(self, model: cp_model.CpModel, comp: ComponentData):
+        data = comp.data
+        self.members = comp.members
+        self.local = {int(g): i for i, g in enumerate(comp.members)}
+        present = data.present[comp.members]
+        forced = data.forced[comp.members]
+        n, D = present.shape
+        self.present = present
+        self.grid: list[list] = []
+        self.free: list[tuple[int, int, cp_model.IntVar]] = []
+        for i in range(n):
+            row: list = [None] * D
+            for d in range(D):
+                if not present[i, d]:
+                    continue
+                f = int(forced[i, d])
+                if f >= 0:
+                    row[d] = f
+                else:
+                    var = model.NewBoolVar(f"wfh_{i}_{d}")
+                    row[d] = var
+                    self.free.append((i, d, var))
+            self.grid.append(row)
+        self.employee_total: dict[int, cp_model.IntVar] = {}
+
+    def cell(self, e: int, d: int):
+        return self.grid[self.local[e]][d]
+
+    def cells(self, members, d: int) -> list:
+        """The WFH cells of these employees on day d (present ones only)."""
+        grid, local = self.grid, self.local
+        return [c for c in (grid[local[int(e)]][d] for e in members) if c is not None]
+
+    def days_of(self, e: int) -> list:
+        return [c for c in self.grid[self.local[e]] if c is not None]
+
+    def total(self, model: cp_model.CpModel, e: int):
+        """An integer variable equal to employee e's WFH days (created once)."""
+        if e not in self.employee_total:
+            cells = self.days_of(e)
+            var = model.NewIntVar(0, len(cells), f"wfh_days_{e}")
+            model.Add(var == sum(cells))
+            self.employee_total[e] = var
+        return self.employee_total[e]
+
+    def values(self, solver: cp_model.CpSolver) -> np.ndarray:
+        """The solution as an int8 grid: 1 WFH, 0 WFO, -1 leave."""
+        out = np.full(self.present.shape, -1, dtype=np.int8)
+        for i, row in enumerate(self.grid):
+            for d, c in enumerate(row):
+                if c is None:
+                    continue
+                out[i, d] = c if isinstance(c, int) else int(solver.BooleanValue(c))
+        return out
+
+    def hint(self, model: cp_model.CpModel, solution: np.ndarray) -> None:
+        model.ClearHints()
+        for i, d, var in self.free:
+            model.AddHint(var, bool(solution[i, d] == 1))
