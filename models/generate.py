@@ -361,7 +361,7 @@ def generate_instance(out_dir, employees: int, units: int, seed: int, *, name: s
             mask = team_unit == u
             team_days_per_week[mask] = 1
             team_days[mask] = ("tue", "wed", "")[i % 3]
-        pairs = _pairs(rng, units, emp_unit, emp_team, allowed_home)
+        pairs = _pairs(rng, units, emp_unit, emp_team, allowed_home, nips)
     in_team_day_team = team_days_per_week[emp_team] > 0
     paired = np.zeros(n_emp, dtype=bool)
     for a, b, _ in pairs:
@@ -522,15 +522,18 @@ def _leave(rng: np.random.Generator, n_emp: int, days: list[dt.date], holidays_o
 
 
 def _pairs(rng: np.random.Generator, units: int, emp_unit: np.ndarray, emp_team: np.ndarray,
-           allowed_home: np.ndarray) -> list[tuple[int, int, str]]:
-    """Cover pairs (unit head and deputy) in about a quarter of the units, and one together pair."""
+           allowed_home: np.ndarray, nips: np.ndarray) -> list[tuple[int, int, str]]:
+    """Cover pairs (unit head and deputy) in about a quarter of the units, and one together pair.
+
+    The head and deputy are the unit's two most senior (earliest-born) staff who may work from home.
+    """
     pairs: list[tuple[int, int, str]] = []
     used = np.zeros(len(emp_unit), dtype=bool)
     n_cover = max(1, min(units, round(units / 4)))
     for u in sorted(rng.choice(units, size=n_cover, replace=False).tolist()):
         candidates = np.flatnonzero((emp_unit == u) & allowed_home)
         if len(candidates) >= 2:
-            a, b = int(candidates[0]), int(candidates[1])
+            a, b = (int(c) for c in candidates[np.argsort(nips[candidates], kind="stable")[:2]])
             pairs.append((a, b, "cover"))
             used[a] = used[b] = True
     # two colleagues of one team who share a car: always the same mode
