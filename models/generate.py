@@ -258,6 +258,14 @@ def generate_instance(out_dir, employees: int, units: int, seed: int, *, name: s
     ValueError
         If there are fewer than 5 employees per unit or the rule values are out of range.
     """
+    return _generate(out_dir, employees, units, seed, name=name, hybrid_rules=hybrid_rules,
+                     max_consecutive_wfh=max_consecutive_wfh, min_wfo_per_week=min_wfo_per_week)[0]
+
+
+def _generate(out_dir, employees: int, units: int, seed: int, *, name: str | None = None,
+              hybrid_rules: bool = True, max_consecutive_wfh: int | None = None,
+              min_wfo_per_week: int | None = 2) -> tuple[Path, pd.DataFrame]:
+    """:func:`generate_instance`, also returning the witness schedule (``nip, date, mode``) that proves it feasible."""
     if units < 1 or employees < 5 * units:
         raise ValueError(f"need at least 5 employees per unit: {employees} employees, {units} units")
     if max_consecutive_wfh is not None and max_consecutive_wfh < 1:
@@ -445,7 +453,10 @@ def generate_instance(out_dir, employees: int, units: int, seed: int, *, name: s
         tables += ["offices", "pairs"]
     (out / "instance.yaml").write_text(_yaml(name, employees, units, seed, hybrid_rules,
                                              max_consecutive_wfh, min_wfo_per_week, tables), encoding="utf-8")
-    return out
+    modes = np.where(present, np.where(wfh, "WFH", "WFO"), "LEAVE")
+    witness = pd.DataFrame({"nip": np.repeat(nip_str, n_days), "date": np.tile(np.array(days), n_emp),
+                            "mode": modes.ravel()})
+    return out, witness
 
 
 # ---------------------------------------------------------------------------- people
