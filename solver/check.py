@@ -32,7 +32,7 @@ _MODE = {WFH: "WFH", WFO: "WFO", LEAVE: "LEAVE"}
 _INT64_SAFE = 2**62
 
 
-@dataclass
+@dataclass(slots=True)
 class Violation:
     """One broken rule, with where it is broken and a sentence a planner understands."""
 
@@ -227,8 +227,8 @@ class _Grid:
         return out
 
     def employee_day(self, mask: np.ndarray) -> Iterator[tuple[int, int]]:
-        for e, d in zip(*np.nonzero(mask)):
-            yield int(e), int(d)
+        emp, day = np.nonzero(mask)
+        return zip(emp.tolist(), day.tolist())
 
 
 def _as_date(value) -> dt.date | None:
@@ -275,21 +275,28 @@ def _ratio_parts(values) -> tuple[np.ndarray, np.ndarray]:
             np.array([f.denominator for f in fractions], dtype=object))
 
 
-def _floor_times(num: np.ndarray, den: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """floor(num/den × count), exact: integers only, never a binary float."""
-    if _fits_int64(num, den, count):
-        return (num.astype(np.int64) * count) // den.astype(np.int64)
+def _floor_times(num: np.ndarray, den: np.ndarray, count: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """floor(num/den × count), exact: integers only, never a binary float.
+
+    ``num`` and ``den`` broadcast against ``count``; with ``rows`` they are first indexed by it
+    (one row of ratios per kind, e.g. per category, shared by many groups).
+    """
+    top = max(abs(int(x)) for x in np.ravel(num)) if num.size else 0
+    bottom = max(int(x) for x in np.ravel(den)) if den.size else 1
+    largest = int(count.max()) if count.size else 0
+    if (top + bottom) * (largest + 1) < _INT64_SAFE:
+        num, den = num.astype(np.int64), den.astype(np.int64)
+        if rows is not None:
+            num, den = num[rows], den[rows]
+        return (num * count) // den
+    if rows is not None:
+        num, den = num[rows], den[rows]
     return np.array((num * count.astype(object)) // den, dtype=np.int64)
 
 
 def _ceil_times(num: np.ndarray, den: np.ndarray, count: np.ndarray) -> np.ndarray:
     """ceil(num/den × count), exact."""
     return -_floor_times(-num, den, count)
-
-
-def _fits_int64(num, den, count) -> bool:
-    top = max((abs(int(x)) for x in np.ravel(num)), default=0) + max((int(x) for x in np.ravel(den)), default=0)
-    return top * (int(count.max()) + 1 if count.size else 1) < _INT64_SAFE
 
 
 def _percent(cap: Decimal) -> str:
@@ -333,7 +340,7 @@ def _essential(g: _Grid) -> Iterator[Violation]:
         if g.essential[e]:
             why = f"employee {g.nips[e]} is essential and must be WFO when present"
         else:
-            why = f"employee {g.nips[e]} is of category {g.category[e]}, whose WFH cap on {g.days[d]} is 0"
+            why = f"employee {g.nips[e]} is of category {g.category[e]}, whose WFH cap that day is 0"
         yield _employee_violation(g, 2, e, d, f"{why}; the roster says WFH on {g.days[d]}")
 
 
@@ -366,15 +373,17 @@ def _cap(g: _Grid) -> Iterator[Violation]:
     category_pos = {c: k for k, c in enumerate(g.category_ids)}
     group_category = np.array([category_pos[cat] for _, _, cat, _ in groups], dtype=np.int64)
     num, den = _ratio_parts([cap for row in g.caps for cap in row])
-    num = num.reshape(len(g.caps), len(g.days))[group_category]
-    den = den.reshape(len(g.caps), len(g.days))[group_category]
-    limit = _floor_times(num, den, present)
-    for k, d in zip(*np.nonzero(at_home > limit)):
+    num = num.reshape(len(g.caps), len(g.days))
+    den = den.reshape(len(g.caps), len(g.days))
+    limit = _floor_times(num, den, present, rows=group_category)
+    percent = [[_percent(cap) for cap in row] for row in g.caps]
+    over_group, over_day = np.nonzero(at_home > limit)
+    for k, d, n, p, m in zip(over_group.tolist(), over_day.tolist(), at_home[over_group, over_day].tolist(),
+                             present[over_group, over_day].tolist(), limit[over_group, over_day].tolist()):
         unit, team, cat, where = groups[k]
-        cap = g.caps[group_category[k]][d]
-        yield Violation(3, "cap", g.days[d], unit, cat, team, None, int(limit[k, d]), int(at_home[k, d]),
-                        f"{where}: {at_home[k, d]} of {present[k, d]} present are WFH on {g.days[d]}; the cap of "
-                        f"{_percent(cap)} allows at most {limit[k, d]}")
+        yield Violation(3, "cap", g.days[d], unit, cat, team, None, m, n,
+                        f"{where}: {n} of {p} present are WFH on {g.days[d]}; the cap of "
+                        f"{percent[group_category[k]][d]} allows at most {m}")
 
 
 def _team_labels(g: _Grid) -> np.ndarray:
@@ -452,12 +461,11 @@ def _consecutive(g: _Grid) -> Iterator[Violation]:
     run_start = np.flatnonzero(starts)
     run_end = np.r_[run_start[1:], len(emp)] - 1
     length = run_end - run_start + 1
-    for s, t, n in zip(run_start, run_end, length):
-        if home[s] and n > limit:
-            e = int(emp[s])
-            yield _employee_violation(g, 6, e, int(day[s]), f"employee {g.nips[e]} is WFH {n} working days in a "
-                                      f"row, from {g.days[day[s]]} to {g.days[day[t]]}; at most {limit} allowed",
-                                      limit=limit, actual=int(n))
+    too_long = home[run_start] & (length > limit)
+    for e, first, last, n in zip(emp[run_start[too_long]].tolist(), day[run_start[too_long]].tolist(),
+                                 day[run_end[too_long]].tolist(), length[too_long].tolist()):
+        yield _employee_violation(g, 6, e, first, f"employee {g.nips[e]} is WFH {n} working days in a row, from "
+                                  f"{g.days[first]} to {g.days[last]}; at most {limit} allowed", limit=limit, actual=n)
 
 
 def _weekly(g: _Grid) -> Iterator[Violation]:
@@ -468,11 +476,12 @@ def _weekly(g: _Grid) -> Iterator[Violation]:
     on_site = g.wfo.astype(np.int64) @ g.week_of_day
     present = g.present.astype(np.int64) @ g.week_of_day
     need = np.minimum(minimum, present)
-    for e, w in zip(*np.nonzero(on_site < need)):
+    emp, week_pos = np.nonzero(on_site < need)
+    for e, w, m, p, n in zip(emp.tolist(), week_pos.tolist(), need[emp, week_pos].tolist(),
+                             present[emp, week_pos].tolist(), on_site[emp, week_pos].tolist()):
         week = g.week_labels[w]
-        yield _employee_violation(g, 7, int(e), None, f"employee {g.nips[e]} needs {need[e, w]} WFO days in week "
-                                  f"{week} ({present[e, w]} present); the roster has {on_site[e, w]}",
-                                  limit=int(need[e, w]), actual=int(on_site[e, w]), week=week)
+        yield _employee_violation(g, 7, e, None, f"employee {g.nips[e]} needs {m} WFO days in week {week} "
+                                  f"({p} present); the roster has {n}", limit=m, actual=n, week=week)
 
 
 def _desks(g: _Grid) -> Iterator[Violation]:
