@@ -43,6 +43,8 @@ img{max-width:100%;height:auto}
 """
 
 MAX_TABLE_ROWS = 500
+KPI_ORDER = ("employees", "working_days", "wfh_days", "wfo_days", "leave_days", "wfh_rate",
+             "fairness_max_dev_days", "preferences_met_weight", "commute_km_avoided")
 
 
 def _e(value) -> str:
@@ -225,7 +227,8 @@ def render_html(instance: Instance, result: Result, report: dict, *, lang: str =
         f"{_e(t('status.' + status))}</span></div>",
         f"<h2>{_e(t('title.kpis'))}</h2><div class='kpis'>",
     ]
-    for key in sorted(report.get("kpis", {})):
+    kpis = report.get("kpis", {})
+    for key in [k for k in KPI_ORDER if k in kpis] + sorted(set(kpis) - set(KPI_ORDER)):
         value = report["kpis"][key]
         parts.append(f"<div class='kpi' data-kpi='{_e(key)}' data-value='{_e(json.dumps(value))}'>"
                      f"<div class='v'>{_e(fmt_number(value))}</div><div class='k'>{_e(t('kpi.' + key))}</div></div>")

@@ -50,12 +50,13 @@ def print_summary(result_or_check, lang: str = "en", console: Console | None = N
             goals.add_row(t(f"goal.{g.goal}"), fmt_number(g.value), fmt_number(g.bound), fmt_number(g.gap),
                           t("yes") if g.proven else t("no"))
         console.print(goals)
-    if counts:
+    if any(counts.values()):
         rules = Table(title=t("title.violation_counts"), header_style="bold")
         rules.add_column(t("col.rule"))
         rules.add_column(t("col.count"), justify="right")
         for rule, n in counts.items():
-            rules.add_row(str(rule), str(n))
+            if n:
+                rules.add_row(t(f"rule.{rule}"), str(n))
         console.print(rules)
 
 
@@ -90,12 +91,23 @@ class SolveProgress:
         self._started = time.monotonic()
         return self
 
-    def __call__(self, goal: str, value: float, bound: float, elapsed: float) -> None:
+    def __call__(self, goal=None, value: float | None = None, bound: float | None = None,
+                 elapsed: float = 0.0) -> None:
+        """Show a new best solution: ``(goal, value, bound, elapsed)``; or, from a decomposed solve,
+        one dict ``{"done": k, "total": n, "elapsed": s}``."""
+        if isinstance(goal, dict):
+            parts = goal
+            text = tr("progress.parts", self.lang, done=parts.get("done", 0), total=parts.get("total", 0),
+                      elapsed=float(parts.get("elapsed", 0.0)))
+            last = parts
+        else:
+            text = tr("progress.solving", self.lang, goal=tr(f"goal.{goal}", self.lang), value=fmt_number(value),
+                      bound=fmt_number(bound), elapsed=elapsed)
+            last = (goal, value, bound, elapsed)
         with self._lock:
-            self.last = (goal, value, bound, elapsed)
+            self.last = last
             if self._status is not None:
-                self._status.update(tr("progress.solving", self.lang, goal=tr(f"goal.{goal}", self.lang),
-                                       value=fmt_number(value), bound=fmt_number(bound), elapsed=elapsed))
+                self._status.update(text)
 
     def __exit__(self, *exc) -> None:
         with self._lock:

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -51,6 +52,8 @@ def _plain(value: Any) -> Any:
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
+    if isinstance(value, Fraction):
+        return float(value)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, (float, np.floating)):

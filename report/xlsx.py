@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from copy import copy
+from numbers import Number
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -236,6 +237,8 @@ def _kpis(wb, styles, result: Result, t) -> None:
     ws.append([])
     ws.append([styles.cell(ws, t("col.indicator"), "header"), styles.cell(ws, t("col.value"), "header")])
     for key, value in result.kpis.items():
+        if isinstance(value, Number) and not isinstance(value, (int, float)):
+            value = float(value)  # Decimal or Fraction from the checker
         ws.append([t(f"kpi.{key}"), value if isinstance(value, (int, float)) else str(value)])
     ws.append([t("kpi.solve_seconds"), round(result.solve_seconds, 3)])
     ws.append([t("kpi.build_seconds"), round(result.build_seconds, 3)])
