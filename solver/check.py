@@ -163,12 +163,11 @@ class _Grid:
         row_code = code_of[mode_codes] if len(roster) else np.zeros(0, dtype=np.int8)
         given = row_code != MISSING  # a blank mode is no row at all
 
-        for k, nip in enumerate(nip_uniques):
-            if emp_of[k] < 0:
-                n = int(((nip_codes == k) & given).sum())
-                if n:
-                    self.structure.append(_roster_violation(
-                        None, nip, f"nip {nip} is not an employee of the instance ({n} roster rows)"))
+        rows_per_nip = np.bincount(nip_codes[given], minlength=len(nip_uniques)) if len(roster) else []
+        for nip, k, n in zip(nip_uniques, emp_of.tolist(), list(rows_per_nip)):
+            if k < 0 and n:
+                self.structure.append(_roster_violation(
+                    None, nip, f"nip {nip} is not an employee of the instance ({n} roster rows)"))
         known = given & (row_emp >= 0)
         bad_date = known & np.isin(date_codes, [k for k, d in enumerate(dates) if d is None])
         for i in np.flatnonzero(bad_date):
@@ -200,7 +199,7 @@ class _Grid:
             self.structure.append(_roster_violation(
                 self.days[d], self.nips[e], f"employee {self.nips[e]} has mode "
                 f"{roster['mode'].iloc[i]!r} on {self.days[d]}; expected WFH, WFO or LEAVE", self.employees[e]))
-        for e, d in zip(*np.nonzero(self.mode == MISSING)):
+        for e, d in self.employee_day(self.mode == MISSING):
             self.structure.append(_roster_violation(
                 self.days[d], self.nips[e], f"employee {self.nips[e]} has no mode on {self.days[d]}, a working "
                 "day", self.employees[e]))

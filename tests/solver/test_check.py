@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -359,7 +359,7 @@ def test_fairness_exact_thirds(make_instance, make_roster):
     inst = make_instance("nip,unit,category\nA,U,free\nB,U,free\nC,U,free")
     # W = 1 of P = 30: r = 1/30; dev_A = 1 − 10/30 = 2/3 exactly
     rows = {"A": "HOOOOOOOOO", "B": "OOOOOOOOOO", "C": "OOOOOOOOOO"}
-    assert figures(inst, make_roster(rows))["fairness_max_dev_days"] == float(Decimal(2) / Decimal(3))
+    assert figures(inst, make_roster(rows))["fairness_max_dev_days"] == float(Fraction(2, 3))
 
 
 # ---------------------------------------------------------------------------- size
