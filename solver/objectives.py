@@ -70,38 +70,15 @@ def goal_scale(goal: str, data) -> int:
     return 1
 
 
-class Fairness:
-    """Goal `fairness`: for every fairness group g and member e,
-    |P_g × W_e − p_e × W_g| ≤ M_g, where M_g's upper bound is set per probe.
+class Deviation:
+    """The arithmetic of goal `fairness` (SPEC §3, §7.4) over a component's fairness groups.
 
-    Max deviation ≤ z  ⇔  every M_g ≤ floor(z × P_g) (the deviation of e is
-    |P_g W_e − p_e W_g| / P_g, exactly).
+    Employee e's deviation is |P_g × W_e − p_e × W_g| / P_g, so "max deviation ≤ z"
+    means every group's integer M_g = max_e |P_g W_e − p_e W_g| is ≤ floor(z × P_g).
     """
 
-    def __init__(self, model: cp_model.CpModel, comp: ComponentData, cells: Variables):
-        self.model = model
+    def __init__(self, comp: ComponentData):
         self.groups = [g for g in comp.fairness_groups if g.total_present > 0]
-        self.bounds: list[cp_model.IntVar] = []
-        for g in self.groups:
-            P = g.total_present
-            totals = [cells.total(model, int(e)) for e in g.members]
-            W_g = model.NewIntVar(0, P, f"wfh_group_{g.key}")
-            model.Add(W_g == sum(totals))
-            top = int(P * max(int(g.present_days.max()), 1))
-            M = model.NewIntVar(0, top, f"fair_{g.key}")
-            for W_e, p in zip(totals, g.present_days):
-                if p == 0:
-                    continue
-                model.Add(P * W_e - int(p) * W_g <= M)
-                model.Add(P * W_e - int(p) * W_g >= -M)
-            self.bounds.append(M)
-        self.top = [int(self.model.Proto().variables[M.Index()].domain[1]) for M in self.bounds]
-
-    def limit(self, limits: list[int]) -> None:
-        """Set each group's M_g upper bound (the probe)."""
-        proto = self.model.Proto()
-        for M, top, lim in zip(self.bounds, self.top, limits):
-            proto.variables[M.Index()].domain[1] = int(max(0, min(top, lim)))
 
     def limits_at_most(self, z: Fraction) -> list[int]:
         """M_g for 'max deviation ≤ z'."""
@@ -131,3 +108,47 @@ class Fairness:
                 r = (int(p) * W_g) % P  # t_e = q + r/P
                 best = max(best, Fraction(min(r, P - r), P))
         return best
+
+    def employee_bounds(self, limits: list[int], grid: np.ndarray, local: dict[int, int], n: int):
+        """Per local employee, [lower, upper] on WFH days for these limits, group totals as in grid."""
+        lower = np.zeros(n, dtype=np.int64)
+        upper = np.full(n, 10**9, dtype=np.int64)
+        for g, M in zip(self.groups, limits):
+            rows = np.array([local[int(e)] for e in g.members], dtype=np.int64)
+            W_g = int((grid[rows] == 1).sum())
+            P = g.total_present
+            num = g.present_days * W_g
+            lower[rows] = -((-(num - M)) // P)      # ceil((p W − M) / P)
+            upper[rows] = (num + M) // P            # floor((p W + M) / P)
+        return np.maximum(lower, 0), upper
+
+
+class Fairness(Deviation):
+    """Goal `fairness` in the CP-SAT model: for every fairness group g and member e,
+    |P_g × W_e − p_e × W_g| ≤ M_g, where M_g's upper bound is set per probe.
+    """
+
+    def __init__(self, model: cp_model.CpModel, comp: ComponentData, cells: Variables):
+        super().__init__(comp)
+        self.model = model
+        self.bounds: list[cp_model.IntVar] = []
+        for g in self.groups:
+            P = g.total_present
+            totals = [cells.total(model, int(e)) for e in g.members]
+            W_g = model.NewIntVar(0, P, f"wfh_group_{g.key}")
+            model.Add(W_g == sum(totals))
+            top = int(P * max(int(g.present_days.max()), 1))
+            M = model.NewIntVar(0, top, f"fair_{g.key}")
+            for W_e, p in zip(totals, g.present_days):
+                if p == 0:
+                    continue
+                model.Add(P * W_e - int(p) * W_g <= M)
+                model.Add(P * W_e - int(p) * W_g >= -M)
+            self.bounds.append(M)
+        self.top = [int(self.model.Proto().variables[M.Index()].domain[1]) for M in self.bounds]
+
+    def limit(self, limits: list[int]) -> None:
+        """Set each group's M_g upper bound (the probe)."""
+        proto = self.model.Proto()
+        for M, top, lim in zip(self.bounds, self.top, limits):
+            proto.variables[M.Index()].domain[1] = int(max(0, min(top, lim)))
