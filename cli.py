@@ -1,0 +1,427 @@
+"""giliran's command line (SPEC §5): parse, call the library, print, map outcomes to exit codes.
+
+Exit codes: 0 done (a schedule, optimal, feasible or relaxed; a roster without
+violations), 1 a checked roster breaks rules (or, a bug, the solver's schedule
+failed the independent check), 2 bad input or usage, 3 infeasible, 4 no schedule
+within the time limit.
+
+``--lang``, ``--quiet`` and ``--verbose`` are accepted by the group
+(``giliran --lang id solve``) and by every command (``giliran solve --lang id``);
+the command's own wins.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_UNKNOWN = 0, 1, 2, 3, 4
+STATUS_EXIT = {"OPTIMAL": EXIT_OK, "FEASIBLE": EXIT_OK, "RELAXED": EXIT_OK, "INFEASIBLE": EXIT_INFEASIBLE,
+               "UNKNOWN": EXIT_UNKNOWN}
+BUNDLED = Path("instances") / "jakarta-2023"
+MAX_ROWS_SHOWN = 50
+
+# Terminal phrases of the command line itself; report/i18n.py holds every other label.
+_CLI_TEXT = {
+    "more": ("... and {n} more", "... dan {n} lainnya"),
+    "violations": ("Violations", "Pelanggaran"),
+    "violations.total": ("Violations (all rules)", "Pelanggaran (semua aturan)"),
+    "differing": ("Employee-days that differ", "Hari-orang yang berbeda"),
+    "roster": ("Roster", "Jadwal"),
+    "whatif": ("What-if variants", "Varian bagaimana-jika"),
+    "binding_caps": ("Cap group-days at the cap", "Hari-kelompok pada batas"),
+    "binding_team_days": ("Team-days at the minimum", "Hari-tim pada minimum"),
+    "infeasibility": ("Why not", "Alasan"),
+    "written": ("Written to {path}", "Ditulis ke {path}"),
+    "generated": ("Instance written to {path}", "Instans ditulis ke {path}"),
+    "variant": ("Variant {i}/{n} ({changes}): {status}", "Varian {i}/{n} ({changes}): {status}"),
+}
+
+
+def _t(key: str, lang: str, **values) -> str:
+    from report import tr
+
+    if key in _CLI_TEXT:
+        text = _CLI_TEXT[key][lang == "id"]
+        return text.format(**values) if values else text
+    return tr(key, lang, **values)
+
+
+# ---------------------------------------------------------------------------- common options
+class Settings:
+    """What every command reads: the language, and how much to print."""
+
+    def __init__(self, lang: str = "en", quiet: bool = False, verbose: bool = False):
+        self.lang, self.quiet, self.verbose = lang, quiet, verbose
+        self.out = Console(highlight=False)
+        if not self.out.is_terminal:  # a file or a pipe: no need to squeeze tables into 80 columns
+            self.out = Console(highlight=False, width=160)
+        self.err = Console(stderr=True, highlight=False)
+
+
+def _common(command):
+    """``--lang``, ``--quiet``, ``--verbose`` on a command, falling back to the group's."""
+    command = click.option("--verbose", is_flag=True, default=None, help="Show the solver's search log.")(command)
+    command = click.option("--quiet", "-q", is_flag=True, default=None, help="Print only results and errors.")(command)
+    command = click.option("--lang", type=click.Choice(["en", "id"]), default=None,
+                           help="Language of what a planner reads (default en).")(command)
+    return command
+
+
+def _settings(lang, quiet, verbose) -> Settings:
+    group = click.get_current_context().find_object(Settings) or Settings()
+    return Settings(lang or group.lang, group.quiet if quiet is None else quiet,
+                    group.verbose if verbose is None else verbose)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(folder):
+    from models import InputError, Instance
+
+    try:
+        return Instance.load(folder)
+    except InputError as exc:
+        _fail(str(exc))
+
+
+def _bundled_instance() -> Path:
+    here = Path(__file__).resolve().parent / BUNDLED
+    return here if here.exists() else Path.cwd() / BUNDLED
+
+
+def _run_info(instance, instance_path, *, seed, workers, time_limit) -> dict:
+    import ortools
+
+    try:
+        version = importlib.metadata.version("giliran")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "giliran": version,
+        "ortools": ortools.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "seed": seed,
+        "workers": workers or os.cpu_count() or 1,
+        "time_limit": time_limit,
+        "instance": str(instance_path),
+        "input_hash": instance.input_hash,
+        "command": " ".join(shlex.quote(a) for a in ["giliran", *sys.argv[1:]]),
+    }
+
+
+# ---------------------------------------------------------------------------- the group
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--lang", type=click.Choice(["en", "id"]), default="en", help="Language of what a planner reads.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only results and errors.")
+@click.option("--verbose", is_flag=True, help="Show the solver's search log.")
+@click.version_option(package_name="giliran")
+@click.pass_context
+def main(ctx, lang, quiet, verbose):
+    """giliran: plan who works from home and who from the office, under policy caps, proven optimal."""
+    ctx.obj = Settings(lang, quiet, verbose)
+
+
+# ---------------------------------------------------------------------------- solve
+@main.command()
+@click.argument("instance", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
+              help="Output folder (written all at once, or not at all).")
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds for the whole search.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="The solver's random seed.")
+@_common
+def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose):
+    """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
+
+    Exit 0 with a schedule, 3 if no schedule keeps every rule, 4 if none was found
+    within the time limit, 2 on bad input.
+    """
+    from report import OutputFolderError, SolveProgress, print_summary, write_outputs
+    from report.writer import _check_replaceable
+    from solver import ScheduleRejected
+    from solver import solve as solve_instance
+
+    s = _settings(lang, quiet, verbose)
+    path = instance if instance is not None else _bundled_instance()
+    inst = _load(path)
+    try:
+        _check_replaceable(Path(out_dir).absolute())  # before a long search, not after
+    except OutputFolderError as exc:
+        _fail(str(exc))
+    try:
+        with SolveProgress(lang=s.lang, quiet=s.quiet, console=s.err) as progress:
+            result = solve_instance(inst, time_limit=time_limit, workers=workers, seed=seed, log=s.verbose,
+                                    progress=progress)
+    except ScheduleRejected as exc:
+        _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {exc}",
+              EXIT_VIOLATIONS)
+    info = _run_info(inst, path, seed=seed, workers=workers, time_limit=time_limit)
+    formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
+    try:
+        write_outputs(out_dir, inst, result, lang=s.lang, run_info=info, formats=formats)
+    except OutputFolderError as exc:
+        _fail(str(exc))
+    if not s.quiet:
+        print_summary(result, lang=s.lang, console=s.out)
+    for entry in result.infeasibility:
+        s.out.print(f"- {entry.get('message', entry)}", markup=False)
+    if not s.quiet:
+        s.out.print(_t("written", s.lang, path=out_dir), markup=False)
+    sys.exit(STATUS_EXIT.get(result.status, EXIT_VIOLATIONS))
+
+
+# ---------------------------------------------------------------------------- check
+def _violation_table(violations, lang: str) -> Table:
+    table = Table(title=_t("title.violations", lang), header_style="bold")
+    for key in ("col.rule", "col.date", "col.unit", "col.category", "col.team", "col.employee", "col.limit",
+                "col.actual"):
+        table.add_column(_t(key, lang), justify="right" if key in ("col.limit", "col.actual") else "left")
+    text = lambda v: "" if v is None else str(v)
+    for v in violations[:MAX_ROWS_SHOWN]:
+        table.add_row(_t(f"rule.{v.rule_name}", lang), text(v.date or v.week), text(v.unit), text(v.category),
+                      text(v.team or v.office), text(v.employee), text(v.limit), text(v.actual))
+    if len(violations) > MAX_ROWS_SHOWN:
+        table.caption = _t("more", lang, n=len(violations) - MAX_ROWS_SHOWN)
+    return table
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write a file by ``write(tmp_path)`` then one rename: the file is whole or absent."""
+    path = Path(path).absolute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_roster(path, inst):
+    from models import InputError
+    from models.roster import read_roster
+
+    try:
+        return read_roster(path, inst)
+    except InputError as exc:
+        _fail(str(exc))
+
+
+@main.command()
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.argument("roster", type=click.Path(path_type=Path))
+@click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write violations, counts and figures.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), help="Write the roster's workbook.")
+@_common
+def check(instance, roster, json_path, xlsx_path, lang, quiet, verbose):
+    """Check ROSTER (long nip,date,mode or a grid; CSV or XLSX) against every rule of INSTANCE.
+
+    Exit 0 if it keeps every rule, 1 if it breaks some, 2 on bad input.
+    """
+    from models.result import Result
+    from report import print_summary
+    from report.writer import _plain, dump_json
+    from report.xlsx import write_workbook
+    from solver.check import check as check_roster
+
+    s = _settings(lang, quiet, verbose)
+    inst = _load(instance)
+    table = _read_roster(roster, inst)
+    result = check_roster(inst, table)
+    if json_path is not None:
+        content = dump_json(_plain({"violations": [v.as_dict() for v in result.violations],
+                                    "counts": result.counts(), "figures": result.figures}))
+        _write_atomic(json_path, lambda p: p.write_text(content, encoding="utf-8"))
+    if xlsx_path is not None:
+        checked = Result("OK" if result.ok else "VIOLATIONS", table, kpis=dict(result.figures),
+                         violations=[v.as_dict() for v in result.violations])
+        _write_atomic(xlsx_path, lambda p: write_workbook(p, inst, checked, lang=s.lang))
+    if result.violations:
+        s.out.print(_violation_table(result.violations, s.lang))
+    if not s.quiet:
+        print_summary(result, lang=s.lang, console=s.out)
+    sys.exit(EXIT_OK if result.ok else EXIT_VIOLATIONS)
+
+
+# ---------------------------------------------------------------------------- compare
+def _labels(paths) -> list[str]:
+    """Roster file names, made unique with their folder where two share a name."""
+    names = [p.name for p in paths]
+    return [str(p) if names.count(p.name) > 1 else p.name for p in paths]
+
+
+@main.command()
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.argument("rosters", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path),
+              help="Write one row per roster: figures, violations per rule, days differing from each other.")
+@_common
+def compare(instance, rosters, csv_path, lang, quiet, verbose):
+    """The figures and violation counts of several ROSTERS side by side, and how much they differ."""
+    from report.tables import fmt_number
+    from solver.whatif import compare_rosters
+
+    s = _settings(lang, quiet, verbose)
+    inst = _load(instance)
+    labels = _labels(rosters)
+    if len(set(labels)) < len(labels):
+        _fail("a roster is named twice")
+    figures, pairs = compare_rosters(inst, {label: _read_roster(p, inst) for label, p in zip(labels, rosters)})
+
+    table = Table(title=_t("title.summary", s.lang), header_style="bold")
+    table.add_column(_t("col.indicator", s.lang))
+    for label in labels:
+        table.add_column(label, justify="right")
+    for column in figures.columns:
+        if column.startswith("violations."):
+            name = _t(f"rule.{column.split('.', 1)[1]}", s.lang)
+        elif column == "violations":
+            name = _t("violations.total", s.lang)
+        else:
+            name = _t(f"kpi.{column}", s.lang)
+        table.add_row(name, *(fmt_number(figures.at[label, column]) for label in labels))
+    s.out.print(table)
+    if len(pairs):
+        diff = Table(title=_t("differing", s.lang), header_style="bold")
+        diff.add_column(_t("roster", s.lang))
+        diff.add_column(_t("roster", s.lang))
+        diff.add_column(_t("col.count", s.lang), justify="right")
+        for a, b, n in pairs.itertuples(index=False):
+            diff.add_row(a, b, str(n))
+        s.out.print(diff)
+    if csv_path is not None:
+        out = figures.copy()
+        for label in labels:
+            out[f"days_differing.{label}"] = [0 if other == label else int(pairs.loc[
+                ((pairs.a == label) & (pairs.b == other)) | ((pairs.a == other) & (pairs.b == label)),
+                "days_differing"].iloc[0]) for other in out.index]
+        _write_atomic(csv_path, lambda p: out.to_csv(p, lineterminator="\n"))
+    sys.exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------------------- generate
+@main.command()
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--employees", required=True, type=click.IntRange(min=1), help="How many employees.")
+@click.option("--units", required=True, type=click.IntRange(min=1), help="How many units (agencies).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Random seed: the same arguments give the same files.")
+@click.option("--no-hybrid-rules", is_flag=True, help="No offices (desks), pairs or team days.")
+@click.option("--max-consecutive-wfh", type=click.IntRange(min=1), default=None,
+              help="Rule 6 in instance.yaml (default off).")
+@click.option("--min-wfo-per-week", type=click.IntRange(min=0, max=7), default=2, show_default=True,
+              help="Rule 7 in instance.yaml.")
+@_common
+def generate(out, employees, units, seed, no_hybrid_rules, max_consecutive_wfh, min_wfo_per_week,
+             lang, quiet, verbose):
+    """Write a synthetic instance shaped like Jakarta's civil service into OUT (for benchmarks and trials)."""
+    from models.generate import generate_instance
+
+    s = _settings(lang, quiet, verbose)
+    try:
+        path = generate_instance(out, employees, units, seed, hybrid_rules=not no_hybrid_rules,
+                                 max_consecutive_wfh=max_consecutive_wfh, min_wfo_per_week=min_wfo_per_week)
+    except ValueError as exc:
+        _fail(str(exc))
+    if not s.quiet:
+        s.out.print(_t("generated", s.lang, path=path), markup=False)
+    sys.exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------------------- whatif
+@main.command()
+@click.argument("instance", type=click.Path(path_type=Path))
+@click.option("--set", "settings", multiple=True, metavar="KEY=VALUE",
+              help="A change every variant gets, e.g. categories.administrasi.max_wfh=0.6 (repeatable).")
+@click.option("--sweep", metavar="KEY=START:STOP:STEP", help="One variant per value, STOP included.")
+@click.option("--baseline", is_flag=True, help="Also solve the instance unchanged, as the first row.")
+@click.option("-o", "--out", "out_dir", default="whatif", show_default=True, type=click.Path(path_type=Path),
+              help="Output folder: whatif.csv, whatif.png (with --sweep) and a folder per variant.")
+@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Seconds per variant.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes per variant (default: all cores).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="The solver's random seed.")
+@_common
+def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, seed, lang, quiet, verbose):
+    """Solve variants of INSTANCE changed by --set and --sweep, and tabulate their figures.
+
+    Keys: categories.<id>.max_wfh, phases.<name>.max_wfh.<category>, phases.<name>.start|end,
+    rules.max_consecutive_wfh, rules.min_wfo_per_week, teams.<id>.min_onsite|min_onsite_ratio|
+    team_days_per_week, offices.<id>.desks, cap_scope, objective. An unknown key or a bad value
+    exits 2 naming the key; an infeasible variant is a row with its reason.
+    """
+    import pandas as pd
+
+    from models import InputError
+    from report import OutputFolderError
+    from report.tables import fmt_number
+    from solver import ScheduleRejected
+    from solver.whatif import FIGURES, check_whatif_folder, parse_setting, run_variants, sweep_values
+
+    s = _settings(lang, quiet, verbose)
+    inst = _load(instance)
+    try:
+        common = dict(parse_setting(text) for text in settings)
+        sweep_key = None
+        variants = [common]
+        if sweep:
+            sweep_key, values = sweep_values(sweep)
+            variants = [{**common, sweep_key: value} for value in values]
+        if baseline:
+            variants.insert(0, {})
+        check_whatif_folder(out_dir)
+        for_each = None
+        if not s.quiet:
+            def for_each(i, row):
+                changes = ", ".join(f"{k}={v}" for k, v in variants[i].items()) or "baseline"
+                s.err.print(_t("variant", s.lang, i=i + 1, n=len(variants), changes=changes, status=row["status"]),
+                            markup=False, soft_wrap=True)
+        table = run_variants(inst, variants, time_limit=time_limit, workers=workers, seed=seed, out_dir=out_dir,
+                             sweep=sweep_key, lang=s.lang, log=s.verbose, on_variant=for_each,
+                             run_info=_run_info(inst, instance, seed=seed, workers=workers, time_limit=time_limit))
+    except (InputError, OutputFolderError) as exc:
+        _fail(str(exc))
+    except ScheduleRejected as exc:
+        _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {exc}",
+              EXIT_VIOLATIONS)
+
+    shown = Table(title=_t("whatif", s.lang), header_style="bold")
+    figures = [*FIGURES, "solve_seconds"]
+    keys = [c for c in table.columns if c not in (*figures, "status", "infeasibility", "folder")]
+    for k in keys:
+        shown.add_column(k)
+    shown.add_column(_t("status", s.lang))
+    for f in figures:
+        shown.add_column(_t(f if f.startswith("binding") else f"kpi.{f}", s.lang), justify="right")
+    for _, row in table.iterrows():
+        shown.add_row(*("" if pd.isna(row[k]) else str(row[k]) for k in keys), _t(f"status.{row['status']}", s.lang),
+                      *("-" if pd.isna(row[f]) else fmt_number(row[f]) for f in figures))
+    s.out.print(shown)
+    for _, row in table.iterrows():
+        if row["infeasibility"]:
+            s.out.print(f"- {row.get('folder', '')}: {row['infeasibility']}", markup=False)
+    if not s.quiet:
+        s.out.print(_t("written", s.lang, path=out_dir), markup=False)
+    sys.exit(EXIT_OK)
+
+
+if __name__ == "__main__":
+    main()
