@@ -117,11 +117,8 @@ def team_days(model, comp: ComponentData, wfh: Variables) -> dict:
     chosen = {}
     data = comp.data
     for team in comp.teams:
-        if not team.days_per_week:
-            continue
-        for w in np.unique(data.weeks):
-            candidates = [d for d in np.flatnonzero(data.weeks == w)
-                          if data.days[d].weekday() in team.candidate_weekdays]
+        for w in team.open_weeks:   # the other weeks' team days are fixed cells (ProblemData.forced)
+            candidates = team.week_candidates(data, w)
             need = min(team.days_per_week, len(candidates))
             if need == 0:
                 continue

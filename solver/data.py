@@ -60,6 +60,12 @@ class TeamData:
     present: np.ndarray
     days_per_week: int = 0
     candidate_weekdays: tuple[int, ...] = ()
+    open_weeks: tuple[int, ...] = ()      # weeks whose team days the solver must choose (others are fixed)
+
+    def week_candidates(self, data: "ProblemData", week: int) -> list[int]:
+        """The days of an ISO week that may be team days (rule 9)."""
+        return [int(d) for d in np.flatnonzero(data.weeks == week)
+                if data.days[d].weekday() in self.candidate_weekdays]
 
 
 @dataclass
@@ -230,8 +236,28 @@ def compile_instance(inst: Instance) -> ProblemData:
         pres = present[members].sum(axis=0) if len(members) else np.zeros(D, dtype=np.int64)
         need = np.array([max(t.min_onsite, ceil_product(t.min_onsite_ratio, int(pres[d]))) for d in range(D)],
                         dtype=np.int64)
-        teams.append(TeamData(t.team, t.unit, members, need, pres, t.team_days_per_week or 0,
-                              t.team_days or tuple(range(7))))
+        team = TeamData(t.team, t.unit, members, need, pres, t.team_days_per_week or 0,
+                        t.team_days or tuple(range(7)))
+        teams.append(team)
+        if team.days_per_week:
+            # rule 9: in a week with no more candidate days than team days, every candidate is one
+            open_weeks = []
+            for w in range(len(week_keys)):
+                candidates = [d for d in np.flatnonzero(weeks == w) if days[d].weekday() in team.candidate_weekdays]
+                if len(candidates) > team.days_per_week:
+                    open_weeks.append(w)
+                    continue
+                for d in candidates:
+                    for e in members:
+                        if present[e, d] and forced[e, d] == WFH:
+                            emp = inst.employees[e]
+                            conflicts.append(Conflict(
+                                "teamdays", f"employee {emp.nip} must work from home on {days[d]}, "
+                                f"a team day of team {t.team} (all members on site)",
+                                date=days[d], unit=t.unit, category=emp.category, team=t.team, employees=[emp.nip]))
+                        elif present[e, d]:
+                            forced[e, d] = WFO
+            team.open_weeks = tuple(open_weeks)
         for d in np.flatnonzero(need > pres):
             on_leave = len(members) - int(pres[d])
             conflicts.append(Conflict(

@@ -47,7 +47,7 @@ class ComponentFlow:
     """A component's network, its maximum flow and the fairness checks on it."""
 
     def __init__(self, comp: ComponentData, net: Network, employee_arcs: np.ndarray, cell_arcs: np.ndarray,
-                 cell_index: np.ndarray, constant_wfh: np.ndarray, exact: bool):
+                 cell_index: np.ndarray, constant_wfh: np.ndarray, exact: bool, totals_fixed: bool):
         self.comp = comp
         self.net = net
         self.employee_arcs = employee_arcs       # per local employee: source → employee arc
@@ -55,6 +55,7 @@ class ComponentFlow:
         self.cell_index = cell_index             # per free cell: (local employee, day)
         self.constant_wfh = constant_wfh         # per local employee: WFH days fixed by must requests
         self.exact = exact                       # True when the component has no rule outside the network
+        self.totals_fixed = totals_fixed         # True when every max flow gives each fairness group one total
         tails = np.array(net.tails, dtype=np.int32)
         heads = np.array(net.heads, dtype=np.int32)
         caps = np.array(net.caps, dtype=np.int64)
@@ -82,13 +83,23 @@ class ComponentFlow:
 
     def within(self, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
         """A maximum flow whose employee totals (constants included) lie in [lower, upper], or None."""
+        return self._bounded(self.mcf, lower, upper)
+
+    def cheapest(self, cell_costs: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
+        """Among the maximum flows within the bounds, one of least total cell cost (or None)."""
+        tails, heads, caps = self._arrays
+        costs = np.zeros(len(tails), dtype=np.int64)
+        costs[self.cell_arcs] = cell_costs
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        return self._bounded(mcf, lower, upper)
+
+    def _bounded(self, mcf, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:
         lo = np.maximum(lower - self.constant_wfh, 0)
         hi = np.minimum(upper - self.constant_wfh, self._caps_of_employees())
         if (lo > hi).any() or lo.sum() > self.max_flow:
             return None
-        mcf = self.mcf
-        for arc, cap in zip(self.employee_arcs, (hi - lo)):
-            mcf.set_arc_capacity(int(arc), int(cap))
+        mcf.set_arc_capacities(self.employee_arcs.astype(np.int32), (hi - lo).astype(np.int64))
         supplies = np.zeros(self.net.n_nodes, dtype=np.int64)
         supplies[SOURCE] = self.max_flow - int(lo.sum())
         supplies[SINK] = -self.max_flow
@@ -173,13 +184,47 @@ def build(comp: ComponentData) -> ComponentFlow | None:
             for gi in touched:
                 team_node[(ti, gi)] = net.node()
                 net.arc(team_node[(ti, gi)], group_node[gi], room)
-        for i in np.flatnonzero(free[:, d]):
-            head = team_node.get((int(team_of[i]), int(group_of[i])), group_node[int(group_of[i])])
-            cell_arcs.append(net.arc(tail_of_cell[(int(i), d)], head, 1))
-            cell_index.append((int(i), d))
+        head = {int(i): team_node.get((int(team_of[i]), int(group_of[i])), group_node[int(group_of[i])])
+                for i in np.flatnonzero(free[:, d])}
+        cap = dict.fromkeys(head, 1)
+        # rule 10: a cover pair under one parent is a node of room 1 between its cells and that parent
+        paired: set[int] = set()
+        for a, b, rule in comp.pairs:
+            ia, ib = local[a], local[b]
+            if not (present[ia, d] and present[ib, d]):
+                continue
+            if const[ia, d] and const[ib, d]:
+                if rule == "cover":
+                    return None
+                continue
+            if rule == "together" and not free[ia, d] and not free[ib, d]:
+                if const[ia, d] != const[ib, d]:
+                    return None
+                continue
+            if rule == "cover" and (const[ia, d] or const[ib, d]):
+                cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
+                continue
+            if rule == "cover" and ia in head and ib in head and head[ia] == head[ib] \
+                    and ia not in paired and ib not in paired:
+                node = net.node()
+                net.arc(node, head[ia], 1)
+                head[ia] = head[ib] = node
+                paired.update((ia, ib))
+            elif ia in head or ib in head:
+                nested = False                          # together pairs and crossing pairs: relaxed
+        for i, parent in head.items():
+            cell_arcs.append(net.arc(tail_of_cell[(i, d)], parent, cap[i]))
+            cell_index.append((i, d))
 
-    exact = (nested and data.max_consecutive_wfh is None and not comp.offices and not comp.pairs
-             and not any(t.days_per_week for t in comp.teams))
+    # each fairness group's total is fixed at the maximum only if no cap group feeds two of them
+    fairness_of = np.full(n, -1, dtype=np.int64)
+    for fi, g in enumerate(comp.fairness_groups):
+        fairness_of[[local[int(e)] for e in g.members]] = fi
+    totals_fixed = all(len({int(fairness_of[local[int(e)]]) for e in g.members if free[local[int(e)]].any()}) <= 1
+                       for g in comp.cap_groups)
+
+    exact = (nested and data.max_consecutive_wfh is None and not comp.offices
+             and not any(t.open_weeks for t in comp.teams))
     return ComponentFlow(comp, net, employee_arcs, np.array(cell_arcs, dtype=np.int64),
                          np.array(cell_index, dtype=np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
-                         exact)
+                         exact, totals_fixed)

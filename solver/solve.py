@@ -29,7 +29,7 @@ from models.result import GoalResult, Result
 
 from .constraints import add_constraints
 from . import flow
-from .data import ComponentData, ProblemData, compile_instance, components, split
+from .data import WFH, ComponentData, ProblemData, compile_instance, components, split
 from .objectives import Fairness, goal_expression, goal_scale
 from .variables import Variables
 
@@ -91,7 +91,9 @@ class _Search:
         self.flow = None
         if objective[0] == "wfh":
             self.flow = flow.build(comp)
-        self.flow_matches_wfh = False
+        self.flow_state: str | None = None   # "exact": the network holds every rule and goal so far
+        n = len(comp.members)
+        self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
 
     def run(self) -> str:
@@ -109,17 +111,46 @@ class _Search:
 
     def maximize(self, goal: str, known: int | None = None) -> tuple[str, GoalOutcome | None]:
         """A sum goal: optimize it and keep it at its optimum (or at ``known``) from now on."""
-        if goal == "wfh" and self.flow is not None and known is None:
-            most = self.flow.max_flow + int(self.flow.constant_wfh.sum())
-            self.flow_matches_wfh = True
-            if self.flow.exact:   # the network holds every rule: its maximum is the optimum
-                known = most
-                self.solution = self.flow.max_flow_grid
-            else:
-                status, outcome = self._maximize(goal, None)
-                self.flow_matches_wfh = outcome is not None and outcome.value == most
-                return status, outcome
+        net = self.flow
+        if goal == "wfh" and net is not None and known is None:
+            most = net.max_flow + int(net.constant_wfh.sum())
+            if net.exact:   # the network holds every rule: its maximum is the optimum
+                self.flow_state = "exact"
+                self.solution = net.max_flow_grid
+                return self._maximize(goal, most)
+            status, outcome = self._maximize(goal, None)
+            self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
+            return status, outcome
+        if goal == "preferences" and self.flow_state is not None and known is None and self.comp.prefer:
+            # the network's best is the optimum when it holds every rule, else an upper bound
+            grid = net.cheapest(self._preference_costs(), *self.flow_bounds)
+            if grid is not None:
+                best = self._preferences_met(grid)
+                if self.flow_state == "exact":
+                    self.solution = grid
+                    self.flow_state = "relaxed"
+                    return self._maximize(goal, best)
+                variables, weights, constant = goal_expression(goal, self.comp, self.cells)
+                if variables:
+                    self.model.Add(cp_model.LinearExpr.WeightedSum(variables, weights) <= best - constant)
+        if goal != "wfh":
+            self.flow_state = "relaxed" if self.flow_state else None
         return self._maximize(goal, known)
+
+    def _preference_costs(self) -> np.ndarray:
+        """Per free cell of the network: − weight of a WFH preference met, + weight of a WFO one lost."""
+        net = self.flow
+        position = {(int(i), int(d)): k for k, (i, d) in enumerate(net.cell_index)}
+        costs = np.zeros(len(net.cell_index), dtype=np.int64)
+        for e, d, mode, weight in self.comp.prefer:
+            k = position.get((self.cells.local[e], d))
+            if k is not None:
+                costs[k] += -weight if mode == WFH else weight
+        return costs
+
+    def _preferences_met(self, grid: np.ndarray) -> int:
+        local = self.cells.local
+        return sum(w for e, d, mode, w in self.comp.prefer if grid[local[e], d] == mode)
 
     def _maximize(self, goal: str, known: int | None) -> tuple[str, GoalOutcome | None]:
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
@@ -162,31 +193,34 @@ class _Search:
             value = fair.deviation(self.solution, self.cells.local)
             return "OPTIMAL", GoalOutcome(value, value, True)
         local = self.cells.local
+        n = len(self.comp.members)
         lower = None
-        flow = self.flow if self.flow_matches_wfh else None
-        if flow is not None:
-            # the network's optimum: exact when it holds every rule, else a proven lower bound
-            n = len(self.comp.members)
-
+        net = self.flow
+        if self.flow_state is not None and not net.totals_fixed:
+            self.flow_state = None      # fairness is then CP-SAT's alone, and the network no longer follows
+        if self.flow_state is not None:
+            # the network's optimum: exact when it holds every rule so far, else a proven lower bound
             def probe_flow(limits):
-                grid = flow.within(*fair.employee_bounds(limits, flow.max_flow_grid, local, n))
+                grid = net.within(*fair.employee_bounds(limits, net.max_flow_grid, local, n))
                 return ("FEASIBLE", grid) if grid is not None else ("INFEASIBLE", None)
 
-            start = flow.max_flow_grid
+            start = net.max_flow_grid
             z, grid, bound, proven = least_deviation(fair, start, local, probe_flow, guess=fair.guess(start, local))
-            if proven and flow.exact and goals_before == ("wfh",):
-                self.solution = grid
-                fair.limit(fair.limits_at_most(z))
-                return "OPTIMAL", GoalOutcome(z, z, True)
             if proven:
+                self.flow_bounds = fair.employee_bounds(fair.limits_at_most(z), net.max_flow_grid, local, n)
                 fair.limit(fair.limits_at_most(z))
-                self.solution = self.solution if self.solution is not None else None
+                if self.flow_state == "exact":
+                    self.solution = grid
+                    return "OPTIMAL", GoalOutcome(z, z, True)
                 status = self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return "OPTIMAL", GoalOutcome(fair.deviation(self.solution, local), z, True)
-                if status != "INFEASIBLE":
-                    return "FEASIBLE" if self.solution is not None else status, None
+                if status != "INFEASIBLE":       # out of time: keep what we have, with the bound
+                    value = fair.deviation(self.solution, local)
+                    fair.limit(fair.limits_at_most(value))
+                    return "FEASIBLE", GoalOutcome(value, z, False)
                 lower = z
+                self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         status = self.feasible()
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, None
@@ -200,6 +234,8 @@ class _Search:
         best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower)
         self.solution = grid
         fair.limit(fair.limits_at_most(best))
+        if self.flow_state is not None:
+            self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
 
     def run_hinted(self, grid: np.ndarray) -> str:
@@ -457,8 +493,7 @@ def _team_days(data: ProblemData, grid: np.ndarray) -> dict[str, list[str]]:
             continue
         chosen = []
         for w in np.unique(data.weeks):
-            candidates = [d for d in np.flatnonzero(data.weeks == w)
-                          if data.days[d].weekday() in team.candidate_weekdays]
+            candidates = team.week_candidates(data, int(w))
             need = min(team.days_per_week, len(candidates))
             together = [d for d in candidates if not (grid[team.members, d] == 1).any()]
             chosen += [data.days[d].isoformat() for d in together[:need]]
