@@ -455,7 +455,7 @@ def compare_rosters(instance: Instance, rosters: Mapping[str, pd.DataFrame]) -> 
     pairs = []
     for i, a in enumerate(labels):
         for b in labels[i + 1:]:
-            both = keyed[a].join(keyed[b], how="outer", lsuffix="_a", rsuffix="_b")
+            both = keyed[a].merge(keyed[b], how="outer", left_index=True, right_index=True, suffixes=("_a", "_b"))
             pairs.append((a, b, int((both["mode_a"] != both["mode_b"]).sum())))
     return table, pd.DataFrame(pairs, columns=["a", "b", "days_differing"])
 
