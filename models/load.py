@@ -25,6 +25,7 @@ from .instance import (WEEKDAYS, Category, Employee, Instance, Leave, Office, Pa
 MAX_EMPLOYEES = 1_000_000
 MAX_WINDOW_DAYS = 366
 MAX_TABLE_ROWS = 5_000_000
+MIN_YEAR, MAX_YEAR = 1900, 2999  # a window outside is a typo, and dates near year 1 or 9999 overflow
 
 TABLES = ("employees", "teams", "leave", "requests", "offices", "pairs")
 REQUIRED = {
@@ -71,22 +72,94 @@ def _node_line(root: yaml.Node | None, path: tuple) -> int | None:
     return line
 
 
+MAX_YAML_NODES = 100_000  # after alias expansion; a real instance.yaml has a few hundred
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader (no Python tags), where a value it cannot build is a YAML error at its line."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep=deep)
+        except (yaml.YAMLError, RecursionError):
+            raise
+        except Exception as exc:  # e.g. 2023-02-30, `!!int abc`, an int of 5,000 digits
+            raise yaml.constructor.ConstructorError(
+                None, None, f"cannot read {getattr(node, 'value', '')!r} as {node.tag.rsplit(':', 1)[-1]} ({exc})",
+                node.start_mark) from None
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse recursive aliases, keys given twice and alias bombs before building any Python value."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        if id(node) in open_nodes:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it",
+                                              node.start_mark)
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if key.value in seen:
+                        raise yaml.composer.ComposerError(None, None, f"key {key.value!r} is given twice",
+                                                          key.start_mark)
+                    seen.add(key.value)
+                total += size(key) + size(value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        open_nodes.discard(id(node))
+        sizes[id(node)] = total
+        if total > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"the document expands to more than {MAX_YAML_NODES} values (aliases used too often)",
+                node.start_mark)
+        return total
+
+    size(root)
+
+
 class _Yaml:
     def __init__(self, path: Path):
         self.file = path.name
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            raw = path.read_bytes()
         except FileNotFoundError:
             raise InputError("instance.yaml not found", file=str(path)) from None
-        except (UnicodeDecodeError, OSError) as exc:
-            raise InputError(f"cannot read: {exc}", file=self.file) from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read: {getattr(exc, 'strerror', None) or exc}", file=self.file) from None
         try:
-            self.root = yaml.compose(text, Loader=yaml.SafeLoader)
-            self.data = yaml.safe_load(text)
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError("not UTF-8 text; save it as UTF-8", file=self.file,
+                             line=raw[:exc.start].count(b"\n") + 1) from None
+        loader = None
+        try:
+            loader = _SafeLoader(text)  # checks the characters first: a NUL is an error here
+            self.root = loader.get_single_node()
+            if self.root is not None:
+                _check_nodes(self.root)
+            self.data = loader.construct_document(self.root) if self.root is not None else None
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise InputError(f"malformed YAML: {getattr(exc, 'problem', exc)}", file=self.file,
-                             line=(mark.line + 1) if mark else None) from None
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
+            if mark is not None:
+                line = mark.line + 1
+            elif isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+                line = text[:exc.position].count("\n") + 1
+            else:
+                line = None
+            raise InputError(f"malformed YAML: {problem}", file=self.file, line=line) from None
+        except RecursionError:
+            raise InputError("malformed YAML: nested too deeply", file=self.file) from None
+        finally:
+            if loader is not None:
+                loader.dispose()
         if self.data is None:
             self.data = {}
         if not isinstance(self.data, dict):
@@ -95,6 +168,15 @@ class _Yaml:
     def error(self, message: str, *path) -> InputError:
         key = ".".join(str(p) for p in path) if path else None
         return InputError(message, file=self.file, line=_node_line(self.root, path), key=key)
+
+    def scalar_text(self, *path) -> str | None:
+        """The text of a scalar as written (``NO`` stays ``NO``, where YAML 1.1 reads false)."""
+        node = self.root
+        for part in path:
+            if not isinstance(node, yaml.MappingNode):
+                return None
+            node = next((v for k, v in node.value if str(k.value) == str(part)), None)
+        return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
 def _yaml_date(y: _Yaml, value: Any, *path) -> dt.date:
@@ -108,11 +190,18 @@ def _yaml_date(y: _Yaml, value: Any, *path) -> dt.date:
         raise y.error(f"expected a date like 2023-08-21, got {value!r}", *path) from None
 
 
-def _weekday(value: str) -> int:
-    v = str(value).strip().lower()[:3]
-    if v not in WEEKDAYS:
+_WEEKDAY_NAMES = {name: i for i, names in enumerate(zip(
+    WEEKDAYS,
+    ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+    ("senin", "selasa", "rabu", "kamis", "jumat", "sabtu", "minggu"))) for name in names}
+
+
+def _weekday(value) -> int:
+    """0 = Monday, from ``mon``, ``monday`` or the Indonesian ``senin`` (any case)."""
+    v = str(value).strip().lower().replace("'", "")
+    if v not in _WEEKDAY_NAMES:
         raise ValueError(f"expected a weekday (mon, tue, ... sun), got {value!r}")
-    return WEEKDAYS.index(v)
+    return _WEEKDAY_NAMES[v]
 
 
 def _pydantic_message(exc: ValidationError) -> tuple[tuple, str]:
@@ -138,6 +227,9 @@ def _config(y: _Yaml) -> dict:
         raise y.error("window ends before it starts", "window", "end")
     if (out["window_end"] - out["window_start"]).days + 1 > MAX_WINDOW_DAYS:
         raise y.error(f"window is longer than {MAX_WINDOW_DAYS} days; plan a year at most at once", "window")
+    for k in ("start", "end"):
+        if not (MIN_YEAR <= out[f"window_{k}"].year <= MAX_YEAR):
+            raise y.error(f"the window must lie between the years {MIN_YEAR} and {MAX_YEAR}", "window", k)
 
     workdays = d.get("workdays", ["mon", "tue", "wed", "thu", "fri"])
     if not isinstance(workdays, list) or not workdays:
@@ -154,15 +246,27 @@ def _config(y: _Yaml) -> dict:
         extra = set(map(str, hol)) - {"country", "subdiv"}
         if extra:
             raise y.error("holidays takes country (and subdiv)", "holidays", sorted(extra)[0])
-        country = str(hol.get("country") or "").strip()
+        country = hol.get("country")
+        # YAML 1.1 reads the code NO (Norway) as false: take the text as written
+        country = str(y.scalar_text("holidays", "country") if isinstance(country, bool) else country or "").strip()
+        subdiv = hol.get("subdiv")
+        if isinstance(subdiv, bool):
+            subdiv = y.scalar_text("holidays", "subdiv")
         if country:
             import holidays
 
             if country.upper() not in holidays.list_supported_countries():
                 raise y.error(f"unknown country code {country!r} for the holidays package", "holidays", "country")
             out["holiday_country"] = country.upper()
-        if hol.get("subdiv") is not None:
-            out["holiday_subdivision"] = str(hol["subdiv"])
+            if subdiv is not None:
+                out["holiday_subdivision"] = str(subdiv)
+                try:
+                    holidays.country_holidays(country.upper(), subdiv=str(subdiv), years=out["window_start"].year)
+                except Exception as exc:  # the package raises NotImplementedError for an unknown subdivision
+                    raise y.error(f"unknown subdivision {subdiv!r} of {country.upper()} ({exc})",
+                                  "holidays", "subdiv") from None
+        elif subdiv is not None:
+            raise y.error("subdiv needs a country", "holidays", "subdiv")
     elif isinstance(hol, list):
         out["holiday_dates"] = tuple(_yaml_date(y, v, "holidays", i) for i, v in enumerate(hol))
     else:
@@ -259,25 +363,34 @@ def _config(y: _Yaml) -> dict:
 
 # ---------------------------------------------------------------------------- tables
 def read_table(path: Path, label: str | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX table as strings (blank cells are empty strings).
+    """Read a CSV or XLSX table as strings (blank cells are empty strings, blank rows are dropped).
 
-    CSV may carry a BOM and use ``,`` or ``;``; XLSX is read from its first sheet.
+    CSV may carry a BOM and use ``,``, ``;`` or tabs; XLSX is read from its first sheet.
+    Column names are stripped and lower-cased; a name given twice is an error.
     """
+    return read_table_rows(path, label)[0]
+
+
+def read_table_rows(path: Path, label: str | None = None) -> tuple[pd.DataFrame, list[int]]:
+    """:func:`read_table`, with the 1-based data row of each row kept as the file numbers it.
+
+    Blank rows are dropped but still counted, so row numbers match what the planner sees
+    (data row 1 is the line after the header).
+    """
+    path = Path(path)
     label = label or path.name
-    if not path.exists():
-        raise InputError("file not found", file=label)
+    if not _is_file(path):
+        raise InputError("file not found" if not _exists(path) else "not a file", file=label)
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
-            df = df.map(_cell_text) if len(df) else df.astype(str)
+            # header=None: pandas would rename a repeated header to nip.1 and hide the mistake
+            raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+            raw = raw.map(_cell_text)
         else:
-            raw = path.read_bytes()
-            text = raw.decode("utf-8-sig")
-            first = text.split("\n", 1)[0]
-            sep = ";" if first.count(";") > first.count(",") else ","
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             skipinitialspace=True)
+            text = path.read_bytes().decode("utf-8-sig")
+            raw = pd.read_csv(io.StringIO(text), sep=_separator(text), header=None, dtype=str,
+                              keep_default_na=False, skip_blank_lines=False, skipinitialspace=True)
     except InputError:
         raise
     except UnicodeDecodeError:
@@ -290,16 +403,44 @@ def read_table(path: Path, label: str | None = None) -> pd.DataFrame:
         raise InputError(f"cannot parse the table: {str(exc).strip()}", file=label, row=row) from None
     except Exception as exc:  # openpyxl and zip errors come in many types
         raise InputError(f"cannot read the table: {exc}", file=label) from None
-    cols = [str(c).strip().lower().lstrip("\ufeff") for c in df.columns]
+    if raw.shape[0] == 0:
+        raise InputError("the file is empty; it needs at least a header row", file=label)
+    raw = raw.fillna("").astype(str).apply(lambda s: s.str.strip())
+    cols = [c.lstrip("\ufeff").strip().lower() for c in raw.iloc[0]]
     seen = set()
     for c in cols:
-        if c in seen and not c.startswith("unnamed"):
+        if c in seen and c != "":
             raise InputError(f"column '{c}' appears twice in the header", file=label, row=0, column=c)
         seen.add(c)
+    body = raw.iloc[1:]
+    if len(body) > MAX_TABLE_ROWS:
+        raise InputError(f"the table has {len(body)} rows, more than the {MAX_TABLE_ROWS} giliran accepts",
+                         file=label)
+    filled = (body != "").any(axis=1).to_numpy()
+    rows = [i + 1 for i in range(len(body)) if filled[i]]
+    df = body[filled].reset_index(drop=True)
     df.columns = cols
-    if len(df) > MAX_TABLE_ROWS:
-        raise InputError(f"the table has {len(df)} rows, more than the {MAX_TABLE_ROWS} giliran accepts", file=label)
-    return df.fillna("").astype(str).apply(lambda s: s.str.strip()) if len(df) else df.astype(str)
+    return df, rows
+
+
+def _separator(text: str) -> str:
+    """``;`` or a tab when the header uses it more than commas (spreadsheets in many locales write ``;``)."""
+    first = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
+    return max((",", ";", "\t"), key=first.count) if first else ","
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):  # a NUL byte or an over-long name
+        return False
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _cell_text(v) -> str:
@@ -322,7 +463,7 @@ class _Table:
     def __init__(self, name: str, path: Path, label: str):
         self.name = name
         self.label = label
-        self.df = read_table(path, label)
+        self.df, self.row_numbers = read_table_rows(path, label)
         missing = [c for c in REQUIRED[name] if c not in self.df.columns]
         if missing:
             raise InputError(f"missing required column '{missing[0]}' (needs {', '.join(REQUIRED[name])})",
@@ -334,8 +475,7 @@ class _Table:
     def rows(self):
         cols = [c for c in REQUIRED[self.name] + OPTIONAL[self.name] if c in self.df.columns]
         records = self.df[cols].to_dict("records") if len(self.df) else []
-        for i, rec in enumerate(records, start=1):
-            yield i, rec
+        yield from zip(self.row_numbers, records)
 
     def build(self, model, row: int, fields: dict):
         try:
@@ -347,11 +487,14 @@ class _Table:
 
 def _parse_date(t: _Table, row: int, col: str, v: str) -> dt.date:
     s = v.strip()
+    # a date, or a spreadsheet's date-time at midnight or any time of that day
+    m = re.fullmatch(r"(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?", s)
     try:
-        return dt.date.fromisoformat(s[:10])
+        return dt.date.fromisoformat(m.group(1) if m else s)
     except ValueError:
         pass
-    raise t.error(row, col, f"expected a date like 2023-08-21, got {v!r}")
+    hint = " (a spreadsheet's day number? format the column as a date)" if re.fullmatch(r"\d{5}(\.\d+)?", s) else ""
+    raise t.error(row, col, f"expected a date like 2023-08-21, got {v!r}{hint}")
 
 
 def _parse_int(t: _Table, row: int, col: str, v: str, default=None):
@@ -418,9 +561,9 @@ def load_instance(folder: str | Path) -> Instance:
         On any user mistake, naming the file and the row and column or key.
     """
     folder = Path(folder)
-    yaml_path = folder if folder.is_file() else folder / "instance.yaml"
-    if not folder.exists():
+    if not _exists(folder):
         raise InputError("instance folder not found", file=str(folder))
+    yaml_path = folder if _is_file(folder) else folder / "instance.yaml"
     folder = yaml_path.parent
     y = _Yaml(yaml_path)
     cfg = _config(y)
@@ -444,12 +587,18 @@ def load_instance(folder: str | Path) -> Instance:
             if name == "employees":
                 raise y.error("the employees table is required (tables: {employees: employees.csv})", "tables")
             continue
-        p = folder / str(rel)
-        if not p.exists():
-            raise y.error(f"file {rel} not found", "tables", name)
-        paths[name] = (p, str(rel))
+        if not isinstance(rel, str) or not rel.strip():
+            raise y.error(f"expected a file name like {name}.csv, got {rel!r}", "tables", name)
+        p = folder / rel
+        if not _is_file(p):
+            raise y.error(f"file {rel} not found" if not _exists(p) else f"{rel} is not a file", "tables", name)
+        try:
+            content = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", file=rel) from None
+        paths[name] = (p, rel)
         digest.update(name.encode())
-        digest.update(p.read_bytes())
+        digest.update(content)
 
     window = (cfg["window_start"], cfg["window_end"])
     categories = cfg["categories"]
@@ -496,6 +645,9 @@ def load_instance(folder: str | Path) -> Instance:
     loaded["offices"] = tuple(offices.values())
 
     t = _Table("employees", *paths["employees"])
+    if len(t.df) > MAX_EMPLOYEES:
+        raise InputError(f"{len(t.df)} employees, more than the {MAX_EMPLOYEES} giliran plans at once; "
+                         "split the instance (by unit, for example)", file=t.label)
     employees: list[Employee] = []
     nips: dict[str, int] = {}
     for row, r in t.rows():
@@ -522,8 +674,6 @@ def load_instance(folder: str | Path) -> Instance:
             commute_km=_parse_decimal(t, row, "commute_km", r.get("commute_km", ""), Decimal(0)),
             essential=_parse_bool(t, row, "essential", r.get("essential", "")),
             office=office)))
-        if len(employees) > MAX_EMPLOYEES:
-            raise t.error(row, None, f"more than {MAX_EMPLOYEES} employees; split the instance")
     if not employees:
         raise InputError("the employees table has no rows", file=t.label, row=1)
     loaded["employees"] = tuple(employees)
@@ -551,7 +701,7 @@ def load_instance(folder: str | Path) -> Instance:
                 raise t.error(row, "nip", f"nip {nip!r} is not in the employees table")
             raw_date = _required_text(t, row, "date", r["date"])
             day = weekday = None
-            if raw_date.strip().lower()[:3] in WEEKDAYS and not raw_date[:1].isdigit():
+            if raw_date.strip().lower().replace("'", "") in _WEEKDAY_NAMES:
                 weekday = _weekday(raw_date)
             else:
                 day = _parse_date(t, row, "date", raw_date)
