@@ -386,6 +386,7 @@ def read_table_rows(path: Path, label: str | None = None) -> tuple[pd.DataFrame,
         if suffix in (".xlsx", ".xlsm"):
             # header=None: pandas would rename a repeated header to nip.1 and hide the mistake
             raw = pd.read_excel(path, sheet_name=0, header=None, dtype=object, engine="openpyxl")
+            _refuse_rounded_numbers(raw, label)
             raw = raw.map(_cell_text)
         else:
             text = path.read_bytes().decode("utf-8-sig")
@@ -441,6 +442,20 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):
         return False
+
+
+def _refuse_rounded_numbers(raw: pd.DataFrame, label: str) -> None:
+    """A spreadsheet keeps 15 digits of a number: an 18-digit NIP typed as a number is already wrong."""
+    def too_long(v) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 2**53
+
+    found = raw.map(too_long).to_numpy().nonzero()
+    if len(found[0]):
+        r, c = int(found[0][0]), int(found[1][0])
+        header = _cell_text(raw.iat[0, c]).strip().lower() if r else None
+        raise InputError(f"the number {raw.iat[r, c]} has more digits than a spreadsheet keeps exactly; "
+                         "format the column as text and type the value again", file=label, row=r,
+                         column=header or None)
 
 
 def _cell_text(v) -> str:
@@ -544,6 +559,18 @@ def _required_text(t: _Table, row: int, col: str, v: str) -> str:
     if v == "":
         raise t.error(row, col, f"{col} is empty")
     return v
+
+
+_SHORTENED_NUMBER = re.compile(r"[+-]?\d(?:[.,]\d+)?[eE]\+?\d+")
+
+
+def _nip(t: _Table, row: int, col: str, v: str) -> str:
+    """A NIP as text; 1.98001E+17 is what a spreadsheet made of an 18-digit NIP stored as a number."""
+    nip = _required_text(t, row, col, v)
+    if _SHORTENED_NUMBER.fullmatch(nip):
+        raise t.error(row, col, f"nip {nip!r} looks like a long number a spreadsheet shortened; "
+                                "format the column as text and type the NIPs again")
+    return nip
 
 
 # ---------------------------------------------------------------------------- the loader
@@ -651,7 +678,7 @@ def load_instance(folder: str | Path) -> Instance:
     employees: list[Employee] = []
     nips: dict[str, int] = {}
     for row, r in t.rows():
-        nip = _required_text(t, row, "nip", r["nip"])
+        nip = _nip(t, row, "nip", r["nip"])
         if nip in nips:
             raise t.error(row, "nip", f"nip {nip!r} is also on row {nips[nip]}")
         nips[nip] = row
@@ -682,7 +709,7 @@ def load_instance(folder: str | Path) -> Instance:
     if "leave" in paths:
         t = _Table("leave", *paths["leave"])
         for row, r in t.rows():
-            nip = _required_text(t, row, "nip", r["nip"])
+            nip = _nip(t, row, "nip", r["nip"])
             if nip not in nips:
                 raise t.error(row, "nip", f"nip {nip!r} is not in the employees table")
             start = _parse_date(t, row, "start", r["start"])
@@ -696,7 +723,7 @@ def load_instance(folder: str | Path) -> Instance:
     if "requests" in paths:
         t = _Table("requests", *paths["requests"])
         for row, r in t.rows():
-            nip = _required_text(t, row, "nip", r["nip"])
+            nip = _nip(t, row, "nip", r["nip"])
             if nip not in nips:
                 raise t.error(row, "nip", f"nip {nip!r} is not in the employees table")
             raw_date = _required_text(t, row, "date", r["date"])
@@ -722,8 +749,8 @@ def load_instance(folder: str | Path) -> Instance:
     if "pairs" in paths:
         t = _Table("pairs", *paths["pairs"])
         for row, r in t.rows():
-            a = _required_text(t, row, "nip_a", r["nip_a"])
-            b = _required_text(t, row, "nip_b", r["nip_b"])
+            a = _nip(t, row, "nip_a", r["nip_a"])
+            b = _nip(t, row, "nip_b", r["nip_b"])
             for col, nip in (("nip_a", a), ("nip_b", b)):
                 if nip not in nips:
                     raise t.error(row, col, f"nip {nip!r} is not in the employees table")
