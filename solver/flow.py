@@ -114,25 +114,57 @@ class ComponentFlow:
         return self._arrays[2][self.employee_arcs]
 
 
-def build(comp: ComponentData) -> ComponentFlow | None:
-    """The component's network (a relaxation when it cannot hold every rule), or None when
-    fixed cells alone already break a rule (CP-SAT then says why)."""
+def build(comp: ComponentData, forbid: np.ndarray | None = None,
+          split: dict[tuple[int, int], dict[int, int]] | None = None) -> ComponentFlow | None:
+    """The component's network, or None when fixed cells alone already break a rule (CP-SAT then says why).
+
+    Rules the network cannot state make it a relaxation (``exact`` is False): a team
+    across cap groups becomes "each part ≤ the team's room", a cover pair under two
+    parents or a together pair is left out, and so are rules 6, 8 and open team days.
+    ``forbid`` (cells kept at WFO) and ``split`` (a team-day's room shared out among its
+    cap groups) restrict it instead: its schedules then keep those rules.
+    """
     data = comp.data
     members = comp.members
     n, D = len(members), data.n_days
     present = data.present[members]
     forced = data.forced[members]
     free = present & (forced == -1)
+    if forbid is not None:
+        free = free & ~forbid
     const = present & (forced == 1)
     local = {int(e): i for i, e in enumerate(members)}
+    split = split or {}
 
     group_of = np.full(n, -1, dtype=np.int64)
+    group_rows = []
     for gi, g in enumerate(comp.cap_groups):
-        group_of[[local[int(e)] for e in g.members]] = gi
+        rows = np.array([local[int(e)] for e in g.members], dtype=np.int64)
+        group_of[rows] = gi
+        group_rows.append(rows)
     team_of = np.full(n, -1, dtype=np.int64)
+    team_rows = []
     for ti, t in enumerate(comp.teams):
-        if len(t.members):
-            team_of[[local[int(e)] for e in t.members]] = ti
+        rows = np.array([local[int(e)] for e in t.members], dtype=np.int64)
+        if len(rows):
+            team_of[rows] = ti
+        team_rows.append(rows)
+
+    # a cell whose cap group or team has no room that day is an office day: leave it out
+    for gi, g in enumerate(comp.cap_groups):
+        room = g.limit - const[group_rows[gi]].sum(axis=0)
+        if (room < 0).any():
+            return None
+        free[np.ix_(group_rows[gi], np.flatnonzero(room == 0))] = False
+    for ti, t in enumerate(comp.teams):
+        rows = team_rows[ti]
+        if not len(rows):
+            continue
+        room = t.present - t.need - const[rows].sum(axis=0)
+        binding = t.need > 0
+        if (room[binding] < 0).any():
+            return None
+        free[np.ix_(rows, np.flatnonzero(binding & (room == 0)))] = False
 
     net = Network()
     employee_node = [net.node() for _ in range(n)]
@@ -159,31 +191,30 @@ def build(comp: ComponentData) -> ComponentFlow | None:
 
     # rules 3 and 4, day by day: cell → team-day → group-day → sink
     nested = True
+    mixed: list[tuple[int, int, list[int]]] = []
     cell_arcs, cell_index = [], []
     for d in range(D):
         group_node = {}
         for gi, g in enumerate(comp.cap_groups):
-            room = int(g.limit[d]) - int(const[[local[int(e)] for e in g.members], d].sum())
-            if room < 0:
-                return None
+            room = int(g.limit[d]) - int(const[group_rows[gi], d].sum())
             group_node[gi] = net.node()
             net.arc(group_node[gi], SINK, room)
         team_node = {}
         for ti, t in enumerate(comp.teams):
-            if t.need[d] <= 0 or not len(t.members):
+            rows = team_rows[ti]
+            if t.need[d] <= 0 or not len(rows):
                 continue
-            rows = [local[int(e)] for e in t.members]
             room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum())
-            if room < 0:
-                return None
             touched = sorted({int(group_of[r]) for r in rows if free[r, d]})
-            if len(touched) > 1:
+            shares = split.get((ti, d))
+            if len(touched) > 1 and shares is None:
                 # a team across cap groups is not nested; relax it to "each part ≤ the team's room"
                 # (implied by the rule, so the network stays a relaxation)
                 nested = False
+                mixed.append((ti, d, touched))
             for gi in touched:
                 team_node[(ti, gi)] = net.node()
-                net.arc(team_node[(ti, gi)], group_node[gi], room)
+                net.arc(team_node[(ti, gi)], group_node[gi], room if shares is None else min(room, shares.get(gi, 0)))
         head = {int(i): team_node.get((int(team_of[i]), int(group_of[i])), group_node[int(group_of[i])])
                 for i in np.flatnonzero(free[:, d])}
         cap = dict.fromkeys(head, 1)
@@ -197,20 +228,22 @@ def build(comp: ComponentData) -> ComponentFlow | None:
                 if rule == "cover":
                     return None
                 continue
-            if rule == "together" and not free[ia, d] and not free[ib, d]:
+            if rule == "together" and ia not in head and ib not in head:
                 if const[ia, d] != const[ib, d]:
                     return None
                 continue
             if rule == "cover" and (const[ia, d] or const[ib, d]):
-                cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
+                if ia in cap or ib in cap:
+                    cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
                 continue
-            if rule == "cover" and ia in head and ib in head and head[ia] == head[ib] \
-                    and ia not in paired and ib not in paired:
+            if rule == "cover" and (ia not in head or ib not in head):
+                continue                                # one of them is in the office anyway
+            if rule == "cover" and head[ia] == head[ib] and ia not in paired and ib not in paired:
                 node = net.node()
                 net.arc(node, head[ia], 1)
                 head[ia] = head[ib] = node
                 paired.update((ia, ib))
-            elif ia in head or ib in head:
+            else:
                 nested = False                          # together pairs and crossing pairs: relaxed
         for i, parent in head.items():
             cell_arcs.append(net.arc(tail_of_cell[(i, d)], parent, cap[i]))
@@ -220,11 +253,126 @@ def build(comp: ComponentData) -> ComponentFlow | None:
     fairness_of = np.full(n, -1, dtype=np.int64)
     for fi, g in enumerate(comp.fairness_groups):
         fairness_of[[local[int(e)] for e in g.members]] = fi
-    totals_fixed = all(len({int(fairness_of[local[int(e)]]) for e in g.members if free[local[int(e)]].any()}) <= 1
-                       for g in comp.cap_groups)
+    totals_fixed = all(len({int(fairness_of[r]) for r in rows if free[r].any()}) <= 1 for rows in group_rows)
 
-    exact = (nested and data.max_consecutive_wfh is None and not comp.offices
-             and not any(t.open_weeks for t in comp.teams))
-    return ComponentFlow(comp, net, employee_arcs, np.array(cell_arcs, dtype=np.int64),
+    open_team_days = forbid is None and any(t.open_weeks for t in comp.teams)
+    exact = nested and data.max_consecutive_wfh is None and not comp.offices and not open_team_days
+    flow = ComponentFlow(comp, net, employee_arcs, np.array(cell_arcs, dtype=np.int64),
                          np.array(cell_index, dtype=np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
                          exact, totals_fixed)
+    flow.mixed = mixed
+    flow.team_rows = team_rows
+    flow.group_of = group_of
+    return flow
+
+
+def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
+             share_out: str = "proportional") -> ComponentFlow | None:
+    """A network whose every schedule keeps the rules the relaxed one left out, shaped after a
+    relaxed schedule ``grid``: each open week's team days are the days its team is least at home,
+    a cover pair under two parents gives each day to the one at home in ``grid``, and a team across
+    cap groups shares its room in proportion to ``grid``'s use. None when that cannot be done."""
+    data = comp.data
+    local = {int(e): i for i, e in enumerate(comp.members)}
+    forbid = np.zeros(grid.shape, dtype=bool)
+    for ti, t in enumerate(comp.teams):
+        rows = relaxed.team_rows[ti]
+        for w in t.open_weeks:
+            candidates = t.week_candidates(data, w)
+            need = min(t.days_per_week, len(candidates))
+            at_home = sorted(candidates, key=lambda d: ((grid[rows, d] == 1).sum(), d))
+            for d in at_home[:need]:
+                forbid[rows, d] = True
+    for a, b, rule in comp.pairs:
+        ia, ib = local[a], local[b]
+        if rule == "together":
+            return None
+        both = (grid[ia] >= 0) & (grid[ib] >= 0)
+        forbid[ib, both & (grid[ia] == 1)] = True
+        forbid[ia, both & (grid[ia] != 1)] = True
+    split = _split_rooms(comp, relaxed, grid, forbid, share_out)
+    return build(comp, forbid=forbid, split=split)
+
+
+def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
+                 forbid: np.ndarray, share_out: str) -> dict[tuple[int, int], dict[int, int]]:
+    """Share each cross-group team-day's room among its cap groups. Where ``grid`` keeps the
+    team's room, keep its use and give the rest away; elsewhere share in proportion to ``grid``'s
+    use ("proportional") or so that the day still sends home as many as it can, keeping as much
+    of ``grid``'s use as possible ("daily": a small min-cost flow per day)."""
+    data = comp.data
+    members = comp.members
+    present = data.present[members]
+    forced = data.forced[members]
+    free = present & (forced == -1) & ~forbid
+    const = present & (forced == 1)
+    group_of = relaxed.group_of
+    by_day: dict[int, list] = {}
+    for ti, d, touched in relaxed.mixed:
+        by_day.setdefault(d, []).append((ti, touched))
+    split = {}
+    for d, mixed_teams in by_day.items():
+        tails, heads, caps, costs = [], [], [], []
+        group_node = {gi: 2 + gi for gi in range(len(comp.cap_groups))}
+        nxt = 2 + len(comp.cap_groups)
+        for gi, g in enumerate(comp.cap_groups):
+            rows = np.flatnonzero(group_of == gi)
+            tails.append(group_node[gi]); heads.append(1)
+            caps.append(int(g.limit[d]) - int(const[rows, d].sum())); costs.append(0)
+        part_arcs = {}
+        for ti, t in enumerate(comp.teams):
+            rows = relaxed.team_rows[ti]
+            if not len(rows):
+                continue
+            team_node, nxt = nxt, nxt + 1
+            binding = t.need[d] > 0
+            room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum()) if binding else len(rows)
+            tails.append(0); heads.append(team_node); caps.append(max(room, 0)); costs.append(0)
+            for gi in sorted({int(group_of[r]) for r in rows if free[r, d]}):
+                part = rows[group_of[rows] == gi]
+                used = int((grid[part, d] == 1).sum())
+                size = int(free[part, d].sum())
+                part_arcs[(ti, gi)] = (len(tails), len(tails) + 1)
+                tails += [team_node, team_node]; heads += [group_node[gi]] * 2
+                caps += [min(used, size), size - min(used, size)]; costs += [-1, 0]
+        in_team = np.zeros(len(members), dtype=bool)
+        for rows in relaxed.team_rows:
+            in_team[rows] = True
+        loose = np.flatnonzero(~in_team)
+        for gi in range(len(comp.cap_groups)):
+            size = int(free[loose[group_of[loose] == gi], d].sum()) if len(loose) else 0
+            if size:
+                tails.append(0); heads.append(group_node[gi]); caps.append(size); costs.append(0)
+        mcf = min_cost_flow.SimpleMinCostFlow()
+        mcf.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                                  np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64))
+        total = sum(caps)
+        mcf.set_node_supply(0, total)
+        mcf.set_node_supply(1, -total)
+        if mcf.solve_max_flow_with_min_cost() != mcf.OPTIMAL:
+            continue
+        for ti, touched in mixed_teams:
+            t = comp.teams[ti]
+            rows = relaxed.team_rows[ti]
+            room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum())
+            used = {gi: int(((grid[rows, d] == 1) & free[rows, d] & (group_of[rows] == gi)).sum()) for gi in touched}
+            if sum(used.values()) <= room:      # grid keeps this team-day: keep its use, share the rest
+                shares = dict(used)
+                spare = room - sum(used.values())
+                for gi in touched:
+                    size = int((free[rows, d] & (group_of[rows] == gi)).sum())
+                    extra = min(spare, size - shares[gi])
+                    shares[gi] += extra
+                    spare -= extra
+                split[(ti, d)] = shares
+            elif share_out == "daily":
+                split[(ti, d)] = {gi: int(mcf.flow(part_arcs[(ti, gi)][0]) + mcf.flow(part_arcs[(ti, gi)][1]))
+                                  for gi in touched if (ti, gi) in part_arcs}
+            else:
+                total = sum(used.values())
+                shares = {gi: used[gi] * room // total for gi in touched}
+                left = room - sum(shares.values())
+                for gi in sorted(touched, key=lambda g: -(used[g] * room % total))[:left]:
+                    shares[gi] += 1
+                split[(ti, d)] = shares
+    return split

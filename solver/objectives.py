@@ -132,11 +132,13 @@ class Fairness(Deviation):
         super().__init__(comp)
         self.model = model
         self.bounds: list[cp_model.IntVar] = []
+        self.group_totals: list[cp_model.IntVar] = []
         for g in self.groups:
             P = g.total_present
             totals = [cells.total(model, int(e)) for e in g.members]
             W_g = model.NewIntVar(0, P, f"wfh_group_{g.key}")
             model.Add(W_g == sum(totals))
+            self.group_totals.append(W_g)
             top = int(P * max(int(g.present_days.max()), 1))
             M = model.NewIntVar(0, top, f"fair_{g.key}")
             for W_e, p in zip(totals, g.present_days):
@@ -152,3 +154,8 @@ class Fairness(Deviation):
         proto = self.model.Proto()
         for M, top, lim in zip(self.bounds, self.top, limits):
             proto.variables[M.Index()].domain[1] = int(max(0, min(top, lim)))
+
+    def fix_totals(self, grid: np.ndarray, local: dict[int, int]) -> None:
+        """State what the network proved: every schedule optimal so far gives each group this total."""
+        for g, W_g in zip(self.groups, self.group_totals):
+            self.model.Add(W_g == int(sum(int((grid[local[int(e)]] == 1).sum()) for e in g.members)))

@@ -92,6 +92,7 @@ class _Search:
         if objective[0] == "wfh":
             self.flow = flow.build(comp)
         self.flow_state: str | None = None   # "exact": the network holds every rule and goal so far
+        self.restricted = None               # a network whose schedules keep every rule (see flow.restrict)
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
@@ -112,7 +113,13 @@ class _Search:
     def maximize(self, goal: str, known: int | None = None) -> tuple[str, GoalOutcome | None]:
         """A sum goal: optimize it and keep it at its optimum (or at ``known``) from now on."""
         net = self.flow
-        if goal == "wfh" and net is not None and known is None:
+        if goal == "wfh" and net is not None and known is not None:
+            most = net.max_flow + int(net.constant_wfh.sum())
+            if known == most:
+                self.flow_state = "exact" if net.exact else "relaxed"
+                if net.exact:
+                    self.solution = net.max_flow_grid
+        elif goal == "wfh" and net is not None:
             most = net.max_flow + int(net.constant_wfh.sum())
             if net.exact:   # the network holds every rule: its maximum is the optimum
                 self.flow_state = "exact"
@@ -123,13 +130,21 @@ class _Search:
             return status, outcome
         if goal == "preferences" and self.flow_state is not None and known is None and self.comp.prefer:
             # the network's best is the optimum when it holds every rule, else an upper bound
-            grid = net.cheapest(self._preference_costs(), *self.flow_bounds)
+            costs = self._preference_costs(net)
+            grid = net.cheapest(costs, *self.flow_bounds)
             if grid is not None:
                 best = self._preferences_met(grid)
                 if self.flow_state == "exact":
                     self.solution = grid
                     self.flow_state = "relaxed"
                     return self._maximize(goal, best)
+                if self.restricted is not None:      # a schedule that keeps every rule and reaches the bound
+                    candidate = self.restricted.cheapest(self._preference_costs(self.restricted), *self.flow_bounds)
+                    if candidate is not None:
+                        self.solution = candidate
+                        if self._preferences_met(candidate) == best:
+                            self.flow_state = "relaxed"
+                            return self._maximize(goal, best)
                 variables, weights, constant = goal_expression(goal, self.comp, self.cells)
                 if variables:
                     self.model.Add(cp_model.LinearExpr.WeightedSum(variables, weights) <= best - constant)
@@ -137,9 +152,8 @@ class _Search:
             self.flow_state = "relaxed" if self.flow_state else None
         return self._maximize(goal, known)
 
-    def _preference_costs(self) -> np.ndarray:
+    def _preference_costs(self, net) -> np.ndarray:
         """Per free cell of the network: − weight of a WFH preference met, + weight of a WFO one lost."""
-        net = self.flow
         position = {(int(i), int(d)): k for k, (i, d) in enumerate(net.cell_index)}
         costs = np.zeros(len(net.cell_index), dtype=np.int64)
         for e, d, mode, weight in self.comp.prefer:
@@ -187,6 +201,23 @@ class _Search:
             return "OPTIMAL", GoalOutcome(Fraction(0), Fraction(0), True)
         if cap is not None:
             fair.limit(fair.limits_at_most(cap))
+            net, local, n = self.flow, self.cells.local, len(self.comp.members)
+            if self.flow_state is not None and net.totals_fixed:
+                self.flow_bounds = fair.employee_bounds(fair.limits_at_most(cap), net.max_flow_grid, local, n)
+                grid = net.within(*self.flow_bounds)
+                if grid is not None and self.flow_state == "exact":
+                    self.solution = grid
+                    value = fair.deviation(grid, local)
+                    return "OPTIMAL", GoalOutcome(value, value, True)
+                if grid is not None:
+                    restricted, candidate = self._restriction(grid)
+                    if candidate is not None and restricted.exact:
+                        self.restricted = restricted
+                        self.solution = candidate
+                        value = fair.deviation(candidate, local)
+                        return "OPTIMAL", GoalOutcome(value, value, True)
+            else:
+                self.flow_state = None
             status = self.run()
             if status not in ("OPTIMAL", "FEASIBLE"):
                 return status, None
@@ -199,6 +230,7 @@ class _Search:
         if self.flow_state is not None and not net.totals_fixed:
             self.flow_state = None      # fairness is then CP-SAT's alone, and the network no longer follows
         if self.flow_state is not None:
+            fair.fix_totals(net.max_flow_grid, local)
             # the network's optimum: exact when it holds every rule so far, else a proven lower bound
             def probe_flow(limits):
                 grid = net.within(*fair.employee_bounds(limits, net.max_flow_grid, local, n))
@@ -212,6 +244,14 @@ class _Search:
                 if self.flow_state == "exact":
                     self.solution = grid
                     return "OPTIMAL", GoalOutcome(z, z, True)
+                # a restriction of the network that keeps every rule may reach the bound: then it is optimal
+                restricted, candidate = self._restriction(grid)
+                if candidate is not None:
+                    grid = candidate
+                    if restricted.exact:
+                        self.restricted = restricted
+                        self.solution = candidate
+                        return "OPTIMAL", GoalOutcome(fair.deviation(candidate, local), z, True)
                 status = self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return "OPTIMAL", GoalOutcome(fair.deviation(self.solution, local), z, True)
@@ -237,6 +277,18 @@ class _Search:
         if self.flow_state is not None:
             self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
+
+    def _restriction(self, grid: np.ndarray):
+        """A network that keeps every rule and a schedule in it within the current bounds, if found."""
+        for share_out in ("proportional", "daily"):
+            restricted = flow.restrict(self.comp, self.flow, grid, share_out)
+            if restricted is not None and restricted.max_flow == self.flow.max_flow:
+                candidate = restricted.within(*self.flow_bounds)
+                if candidate is not None:
+                    return restricted, candidate
+            if not self.flow.mixed:
+                break
+        return None, None
 
     def run_hinted(self, grid: np.ndarray) -> str:
         saved = self.solution
@@ -282,10 +334,14 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
             return best, best_grid, (lower if lower is not None else Fraction(0)), False
 
 
-def solve_component(comp: ComponentData, settings: Settings, deadline: float,
+def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[float, float],
                     fairness_cap: Fraction | None = None, known: dict | None = None) -> ComponentOutcome:
-    """Solve one component lexicographically over the instance's goals."""
+    """Solve one component lexicographically over the instance's goals.
+
+    ``deadline`` is (seconds this component may take, the run's wall-clock deadline).
+    """
     t0 = time.perf_counter()
+    deadline = min(time.monotonic() + deadline[0], deadline[1])
     search = _Search(comp, settings, deadline)
     outcome = ComponentOutcome("OPTIMAL", build_seconds=search.build_seconds)
     known = known or {}
@@ -391,7 +447,7 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         parts = components(data, link_offices=False, extra_links=links)
         comps = split(data, parts)
         keys = [p.tobytes() for p in parts]
-        todo = [(i, deadline, None, None) for i, k in enumerate(keys) if k not in cache]
+        todo = [i for i, k in enumerate(keys) if k not in cache]
         done_count = [len(parts) - len(todo)]
 
         def on_done(i, outcome):
@@ -399,7 +455,16 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
             if progress:
                 progress({"done": done_count[0], "total": len(parts), "elapsed": time.monotonic() - t_start})
 
-        for i, outcome in _run_all(comps, todo, settings, on_done).items():
+        # first every component with a fair share of the time, then the unproven ones with what is left
+        share = max(1.0, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
+        first = _run_all(comps, [(i, (share, deadline), None, None) for i in todo], settings, on_done)
+        again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
+        if again and deadline - time.monotonic() > 1:
+            share = (deadline - time.monotonic()) * min(settings.workers, len(again)) / len(again)
+            for i, outcome in _run_all(comps, [(i, (share, deadline), None, None) for i in again], settings).items():
+                if outcome.grid is not None and _better(outcome, first[i], objective):
+                    first[i] = outcome
+        for i, outcome in first.items():
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]
         if any(o.status == "INFEASIBLE" for o in outcomes):
@@ -410,7 +475,7 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         # a later goal is optimized among schedules within the worst component's deviation
         if "fairness" in objective and objective.index("fairness") < len(objective) - 1:
             worst = max((o.goals["fairness"].value for o in outcomes if "fairness" in o.goals), default=Fraction(0))
-            redo = [(i, deadline, worst, {g: o.goals[g].value for g in objective[:objective.index("fairness")]})
+            redo = [(i, (deadline - time.monotonic(), deadline), worst, {g: o.goals[g].value for g in objective[:objective.index("fairness")]})
                     for i, o in enumerate(outcomes)
                     if "fairness" in o.goals and o.goals["fairness"].value < worst and comps[i].fairness_groups]
             for i, outcome in _run_all(comps, redo, settings).items():
@@ -442,6 +507,19 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
                                    f"{first.message}; this is a bug, nothing was written")
         result.kpis = checked.figures
     return result
+
+
+def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:
+    """Is the new outcome lexicographically at least as good (more goals proven, then better values)?"""
+    if old.grid is None:
+        return True
+    for goal in objective:
+        a, b = new.goals.get(goal), old.goals.get(goal)
+        if a is None or b is None:
+            return a is not None or (b is None and new.status == "OPTIMAL")
+        if a.value != b.value:
+            return (a.value < b.value) if goal == "fairness" else (a.value > b.value)
+    return True
 
 
 def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
