@@ -60,6 +60,7 @@ class Settings:
     workers: int = 1
     seed: int = 0
     log: bool = False
+    scheduler: str | None = None      # a Dask distributed scheduler address, or None for this machine
 
 
 def _status(code) -> str:
@@ -383,6 +384,10 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
              on_done: Callable[[int, ComponentOutcome], None] | None = None) -> dict[int, ComponentOutcome]:
     """Solve the listed components (``(index, deadline, cap, known)``), in processes when asked."""
     results: dict[int, ComponentOutcome] = {}
+    if settings.scheduler and jobs:
+        from .distributed import run_on_dask
+
+        return run_on_dask(settings.scheduler, comps, jobs, settings, on_done)
     workers = max(1, min(settings.workers, len(jobs)))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs:
@@ -406,7 +411,8 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 
 # ------------------------------------------------------------------------------ the public entry
 def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = None, seed: int = 0,
-          log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True) -> Result:
+          log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True,
+          scheduler: str | None = None) -> Result:
     """Solve an instance to lexicographic optimality (SPEC §3).
 
     Parameters
@@ -426,12 +432,15 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         Called with ``{"done": k, "total": n, "elapsed": s}`` as components finish.
     check
         Re-check the schedule with the independent checker (refuses a broken one).
+    scheduler
+        Address of a Dask distributed scheduler (``tcp://host:port``): the components are
+        solved on its workers instead of local processes.
     """
     from .check import check as check_roster
 
     t_start = time.monotonic()
     deadline = t_start + time_limit
-    settings = Settings(time_limit, workers or os.cpu_count() or 1, seed, log)
+    settings = Settings(time_limit, workers or os.cpu_count() or 1, seed, log, scheduler)
     t0 = time.perf_counter()
     data = compile_instance(instance)
     build_seconds = time.perf_counter() - t0
