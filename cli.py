@@ -77,6 +77,18 @@ def _common(command):
     return command
 
 
+def _search(command):
+    """``--time-limit``, ``--workers``, ``--seed``: how :func:`solver.solve` searches (per variant for whatif)."""
+    command = click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0),
+                           help="The solver's random seed.")(command)
+    command = click.option("--workers", type=click.IntRange(min=1), default=None,
+                           help="Processes (default: all cores).")(command)
+    command = click.option("--time-limit", default=60.0, show_default=True,
+                           type=click.FloatRange(min=0, min_open=True),
+                           help="Seconds for the search (whatif: per variant).")(command)
+    return command
+
+
 def _settings(lang, quiet, verbose) -> Settings:
     group = click.get_current_context().find_object(Settings) or Settings()
     return Settings(lang or group.lang, group.quiet if quiet is None else quiet,
@@ -140,10 +152,7 @@ def main(ctx, lang, quiet, verbose):
 @click.argument("instance", required=False, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
               help="Output folder (written all at once, or not at all).")
-@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Seconds for the whole search.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (default: all cores).")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="The solver's random seed.")
+@_search
 @_common
 def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose):
     """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
@@ -355,10 +364,7 @@ def generate(out, employees, units, seed, no_hybrid_rules, max_consecutive_wfh, 
 @click.option("--baseline", is_flag=True, help="Also solve the instance unchanged, as the first row.")
 @click.option("-o", "--out", "out_dir", default="whatif", show_default=True, type=click.Path(path_type=Path),
               help="Output folder: whatif.csv, whatif.png (with --sweep) and a folder per variant.")
-@click.option("--time-limit", default=60.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Seconds per variant.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes per variant (default: all cores).")
-@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="The solver's random seed.")
+@_search
 @_common
 def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, seed, lang, quiet, verbose):
     """Solve variants of INSTANCE changed by --set and --sweep, and tabulate their figures.

@@ -130,7 +130,7 @@ def _change(data: dict, instance: Instance, key: str, value: Any) -> None:
                 caps[cid] = _decimal(value, key)
             phase["max_wfh"] = caps
         else:
-            phase[field] = _date(value, key)
+            phase[field] = value.strip() if isinstance(value, str) else value  # pydantic reads ISO dates
     elif head == "rules":
         if rest not in ("max_consecutive_wfh", "min_wfo_per_week"):
             raise InputError("known rules: rules.max_consecutive_wfh, rules.min_wfo_per_week", key=key)
@@ -195,17 +195,6 @@ def _whole(value: Any, key: str) -> int:
     if number != number.to_integral_value():
         raise InputError(f"expected a whole number, got {value!r}", key=key)
     return int(number)
-
-
-def _date(value: Any, key: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError(f"expected a date like 2023-09-05, got {value!r}", key=key) from None
 
 
 def parse_setting(text: str) -> tuple[str, str]:
