@@ -256,15 +256,18 @@ class _Search:
                 status = self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return "OPTIMAL", GoalOutcome(fair.deviation(self.solution, local), z, True)
-                if status != "INFEASIBLE":       # out of time: keep what we have, with the bound
+                if status != "INFEASIBLE":       # out of time: keep the best we have, with the bound
+                    self._fairer_start(fair, goals_before)
                     value = fair.deviation(self.solution, local)
                     fair.limit(fair.limits_at_most(value))
+                    self.flow_bounds = fair.employee_bounds(fair.limits_at_most(value), net.max_flow_grid, local, n)
                     return "FEASIBLE", GoalOutcome(value, z, False)
                 lower = z
                 self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         status = self.feasible()
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, None
+        self._fairer_start(fair, goals_before)
 
         def probe_model(limits):
             fair.limit(limits)
@@ -278,6 +281,32 @@ class _Search:
         if self.flow_state is not None:
             self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
+
+    def _fairer_start(self, fair, goals_before: tuple[str, ...]) -> None:
+        """Start the fairness search from the fairest schedule of a restricted network (one that keeps
+        every rule), when it is fairer than the current schedule."""
+        net = self.flow
+        if net is None or not net.totals_fixed or goals_before != ("wfh",) or self.solution is None:
+            return
+        local, n = self.cells.local, len(self.comp.members)
+        wfh_days = int((self.solution == 1).sum())
+        for share_out in ("proportional", "daily"):
+            restricted = flow.restrict(self.comp, net, net.max_flow_grid, share_out)
+            if restricted is None or not restricted.exact \
+                    or restricted.max_flow + int(restricted.constant_wfh.sum()) != wfh_days:
+                if not net.mixed:
+                    return
+                continue
+
+            def probe(limits):
+                grid = restricted.within(*fair.employee_bounds(limits, restricted.max_flow_grid, local, n))
+                return ("FEASIBLE", grid) if grid is not None else ("INFEASIBLE", None)
+
+            start = restricted.max_flow_grid
+            z, grid, _, _ = least_deviation(fair, start, local, probe, guess=fair.guess(start, local))
+            if z < fair.deviation(self.solution, local):
+                self.solution = grid
+            return
 
     def _restriction(self, grid: np.ndarray):
         """A network that keeps every rule and a schedule in it within the current bounds, if found."""
@@ -515,6 +544,11 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
             raise ScheduleRejected(f"the solver made a schedule that breaks rule {first.rule} ({first.rule_name}): "
                                    f"{first.message}; this is a bug, nothing was written")
         result.kpis = checked.figures
+        # a goal's value is the schedule's own figure, whatever each component reported
+        figure = {"wfh": "wfh_days", "wfh_km": "commute_km_avoided", "fairness": "fairness_max_dev_days",
+                  "preferences": "preferences_met_weight"}
+        for g in result.goals:
+            g.value = float(checked.figures[figure[g.goal]])
     return result
 
 
@@ -545,6 +579,9 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
         parts = [o.goals.get(goal) for o in outcomes]
         proven = all(p is not None and p.proven for p in parts)
         known = [p for p in parts if p is not None]
+        if len(known) < len(parts):       # a component ran out of time before this goal: no bound
+            goals.append(GoalResult(goal, None, None, False))
+            continue
         if goal == "fairness":
             value = max((p.value for p in known), default=Fraction(0))
             bound = max((p.bound for p in known), default=Fraction(0))
