@@ -147,6 +147,20 @@ class Pair(_Frozen):
     rule: Literal["cover", "together"] = "cover"
 
 
+MAX_PLACES = 9
+
+
+def check_places(d: Decimal) -> Decimal:
+    """At most nine decimal places, so that products with head counts stay exact in decimal arithmetic."""
+    sign, digits, exponent = d.as_tuple()
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    while places and digits and digits[-1] == 0:
+        digits, places = digits[:-1], places - 1
+    if places > MAX_PLACES:
+        raise ValueError(f"at most {MAX_PLACES} decimal places, got {d}")
+    return d
+
+
 def _decimal(v):
     """Caps and ratios are exact decimals: 0.57 is 57/100, never a binary float."""
     if isinstance(v, Decimal):
@@ -160,7 +174,7 @@ def _decimal(v):
             raise ValueError(f"expected a number, got {v!r}") from None
         if not d.is_finite():
             raise ValueError(f"expected a finite number, got {v!r}")
-        return d
+        return check_places(d)
     raise ValueError(f"expected a number, got {v!r}")
 
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .errors import InputError
 from .instance import (WEEKDAYS, Category, Employee, Instance, Leave, Office, Pair, Phase, Request,
-                       Rules, Team)
+                       Rules, Team, check_places)
 
 MAX_EMPLOYEES = 1_000_000
 MAX_WINDOW_DAYS = 366
@@ -517,13 +517,14 @@ def _parse_int(t: _Table, row: int, col: str, v: str, default=None):
         return default
     try:
         d = Decimal(v)
-        if d != d.to_integral_value():
-            raise InvalidOperation
-        if abs(d) > 10**9:
-            raise t.error(row, col, f"number too large: {v}")
-        return int(d)
     except InvalidOperation:
-        raise t.error(row, col, f"expected a whole number, got {v!r}") from None
+        d = None
+    # no context arithmetic before the size check: 1e999999999 would overflow the decimal context
+    if d is None or not d.is_finite() or d != d.to_integral_value():
+        raise t.error(row, col, f"expected a whole number, got {v!r}")
+    if d.copy_abs() > 10**9:
+        raise t.error(row, col, f"number too large: {v}")
+    return int(d)
 
 
 def _parse_decimal(t: _Table, row: int, col: str, v: str, default=None):
@@ -533,8 +534,12 @@ def _parse_decimal(t: _Table, row: int, col: str, v: str, default=None):
         d = Decimal(v.replace(",", ".") if v.count(",") == 1 and "." not in v else v)
     except InvalidOperation:
         raise t.error(row, col, f"expected a number, got {v!r}") from None
-    if not d.is_finite() or abs(d) > 10**9:
+    if not d.is_finite() or d.copy_abs() > 10**9:
         raise t.error(row, col, f"expected a reasonable number, got {v!r}")
+    try:
+        check_places(d)
+    except ValueError as exc:
+        raise t.error(row, col, str(exc)) from None
     return d
 
 

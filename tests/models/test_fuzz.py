@@ -278,7 +278,8 @@ def table_mutation(draw, tables):
     if kind == "drop_column":
         c = draw(st.integers(0, width - 1))
         for row in rows:
-            del row[c]
+            if c < len(row):
+                del row[c]
     elif kind == "add_column":
         header = draw(st.one_of(st.sampled_from(["extra", "", "note", "NIP", "Unnamed: 3"]), st.text(max_size=8)))
         rows[0].append(header)

@@ -139,10 +139,16 @@ def test_non_number_where_a_number_belongs(folder, table, text, column):
     assert_at(exc, f"{table}.csv", text.count("\n") - 1, column)
 
 
-@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", "1e308", str(10**30)])
+@pytest.mark.parametrize("value", ["nan", "sNaN", "inf", "-Infinity", "1e308", "1e999999999", str(10**30),
+                                   "0.1234567891"])
 def test_nan_infinite_and_huge_numbers_are_refused(folder, value):
     exc = error(folder(employees=f"nip,unit,category,commute_km\nE1,U1,adm,{value}\n"))
     assert_at(exc, "employees.csv", 1, "commute_km")
+
+
+@pytest.mark.parametrize("value", ["1e999999999", "sNaN", "2.5", "1e-999999999"])
+def test_whole_numbers_refuse_huge_and_fractional_values(folder, value):
+    assert_at(error(folder(teams=f"team,unit,min_onsite\nT1,U1,{value}\n")), "teams.csv", 1, "min_onsite")
 
 
 def test_unknown_office(folder):
@@ -227,7 +233,7 @@ def test_window_ending_before_it_starts(folder):
     assert_key(error(folder(yaml=YAML.replace("end: 2023-09-15", "end: 2023-09-01"))), "window.end", 2)
 
 
-@pytest.mark.parametrize("cap", ["1.5", "-0.1", "'half'", ".nan"])
+@pytest.mark.parametrize("cap", ["1.5", "-0.1", "'half'", ".nan", "1e-999999999", "0.3333333333333333"])
 def test_cap_outside_0_to_1(folder, cap):
     assert_key(error(folder(yaml=YAML.replace("max_wfh: 0.57", f"max_wfh: {cap}"))), "categories.adm.max_wfh", 5)
 
