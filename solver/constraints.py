@@ -2,25 +2,63 @@
 
 Every function takes the model, the component's data and its variables, and says
 in its docstring which rule it ensures. ``add_constraints`` lists them in order.
+
+Every function also takes an optional ``guard`` (see :class:`Guard`): without it the
+rules are hard; with it each rule instance (a cap on a group and day, a team's minimum
+on a day, ...) may be switched on by an assumption literal (:mod:`solver.explain`) or
+given a slack that measures how far it is broken (:mod:`solver.relax`).
 """
 from __future__ import annotations
 
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .data import ComponentData
+from .data import WFH, ComponentData
 from .variables import Variables
+
+
+class Guard:
+    """What happens to one rule instance: ``guard(model, key, most, free, constant)`` returns
+    ``None`` (the rule is hard) or ``(enforce, slack)``: the rule holds when the literal
+    ``enforce`` is true (``None``: always), less ``slack`` (an integer variable up to ``most``,
+    the most the instance can be broken by, or 0).
+
+    ``key`` names the instance: ``(rule, ...)`` with rule one of cap, coverage, must,
+    consecutive, weekly, desks, teamdays, pairs. ``free`` and ``constant`` are the sum the
+    rule bounds (variables and the count of fixed cells at 1). A guard also lists the must
+    requests, ``musts[(employee, day)] = {mode, ...}``, which are then not fixed cells.
+    """
+
+    musts: dict[tuple[int, int], set[int]] = {}
+
+    def __call__(self, model, key: tuple, most: int, free: list, constant: int):
+        return None
 
 
 def _is_var(cell) -> bool:
     return not isinstance(cell, int)
 
 
-def _at_most(model: cp_model.CpModel, cells: list, limit: int) -> None:
+def _guarded(model, guard: Guard | None, key: tuple, most: int, free: list, constant: int, add) -> bool:
+    """Add a rule instance the guard's way (``add(slack)`` returns the constraint); False if it is hard."""
+    hook = guard(model, key, most, free, constant) if guard is not None else None
+    if hook is None:
+        return False
+    enforce, slack = hook
+    constraint = add(slack)
+    if enforce is not None:
+        constraint.OnlyEnforceIf(enforce)
+    return True
+
+
+def _at_most(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | None = None, key: tuple = ()) -> None:
     """sum(cells) ≤ limit, skipped when it cannot bind."""
     constant = sum(c for c in cells if not _is_var(c))
     free = [c for c in cells if _is_var(c)]
     if constant + len(free) <= limit:
+        return
+    if _guarded(model, guard, key, constant + len(free) - limit, free, constant,
+                lambda slack: model.Add(cp_model.LinearExpr.Sum(free) - slack <= limit - constant)):
         return
     if limit - constant < 0:
         model.AddBoolOr([])  # already broken by fixed cells: infeasible
@@ -32,11 +70,14 @@ def _at_most(model: cp_model.CpModel, cells: list, limit: int) -> None:
     model.Add(sum(free) <= limit - constant)
 
 
-def _at_least(model: cp_model.CpModel, cells: list, limit: int) -> None:
+def _at_least(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | None = None, key: tuple = ()) -> None:
     """sum(cells) ≥ limit, skipped when it cannot bind."""
     constant = sum(c for c in cells if not _is_var(c))
     free = [c for c in cells if _is_var(c)]
     if constant >= limit:
+        return
+    if _guarded(model, guard, key, limit - constant, free, constant,
+                lambda slack: model.Add(cp_model.LinearExpr.Sum(free) + slack >= limit - constant)):
         return
     if constant + len(free) < limit:
         model.AddBoolOr([])
@@ -44,50 +85,64 @@ def _at_least(model: cp_model.CpModel, cells: list, limit: int) -> None:
     model.Add(sum(free) >= limit - constant)
 
 
-def leave(model, comp: ComponentData, wfh: Variables) -> None:
+def leave(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 1: an employee on leave has mode LEAVE; ensured by creating no cell on leave days."""
 
 
-def essential(model, comp: ComponentData, wfh: Variables) -> None:
+def essential(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 2: essential staff and categories capped at 0 are WFO; ensured by fixing their cells to 0
     (``ProblemData.forced``)."""
 
 
-def must_requests(model, comp: ComponentData, wfh: Variables) -> None:
+def must_requests(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 5: a must request fixes the mode of its days; ensured by fixing the cells
-    (``ProblemData.forced``); contradictions are reported before the search."""
+    (``ProblemData.forced``); contradictions are reported before the search. A guard's
+    musts are constraints instead."""
+    if guard is None:
+        return
+    for (e, d), modes in sorted(guard.musts.items()):
+        if e not in wfh.local or wfh.cell(e, d) is None:
+            continue
+        for mode in sorted(modes):
+            if mode == WFH:
+                _at_least(model, [wfh.cell(e, d)], 1, guard, ("must", e, d, mode))
+            else:
+                _at_most(model, [wfh.cell(e, d)], 0, guard, ("must", e, d, mode))
 
 
-def category_cap(model, comp: ComponentData, wfh: Variables) -> None:
+def category_cap(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 3: in every cap group and day, WFH ≤ floor(cap × present members)."""
     for group in comp.cap_groups:
         for d, limit in enumerate(group.limit):
-            _at_most(model, wfh.cells(group.members, d), int(limit))
+            _at_most(model, wfh.cells(group.members, d), int(limit), guard, ("cap", group.key, d))
 
 
-def team_coverage(model, comp: ComponentData, wfh: Variables) -> None:
+def team_coverage(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 4: in every team and day, WFO ≥ max(min_onsite, ceil(ratio × present members))."""
     for team in comp.teams:
         for d, need in enumerate(team.need):
             if need > 0:
-                _at_most(model, wfh.cells(team.members, d), int(team.present[d] - need))
+                _at_most(model, wfh.cells(team.members, d), int(team.present[d] - need), guard,
+                         ("coverage", team.team, d))
 
 
-def max_consecutive_wfh(model, comp: ComponentData, wfh: Variables) -> None:
+def max_consecutive_wfh(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 6: no more than k WFH in a row over an employee's present working days."""
     k = comp.data.max_consecutive_wfh
     if k is None:
         return
     for e in comp.members:
         cells = wfh.days_of(int(e))
+        days = np.flatnonzero(wfh.present[wfh.local[int(e)]]) if guard is not None else None
         for start in range(len(cells) - k):
             window = cells[start:start + k + 1]
             if any(c == 0 for c in window if not _is_var(c)):
                 continue
-            _at_most(model, window, k)
+            key = ("consecutive", int(e), int(days[start]), int(days[start + k])) if guard is not None else ()
+            _at_most(model, window, k, guard, key)
 
 
-def min_wfo_per_week(model, comp: ComponentData, wfh: Variables) -> None:
+def min_wfo_per_week(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 7: in every ISO week, WFO days ≥ min(m, present working days that week)."""
     m = comp.data.min_wfo_per_week
     if not m:
@@ -97,18 +152,18 @@ def min_wfo_per_week(model, comp: ComponentData, wfh: Variables) -> None:
         row = wfh.grid[wfh.local[int(e)]]
         for w in np.unique(weeks):
             cells = [row[d] for d in np.flatnonzero(weeks == w) if row[d] is not None]
-            _at_most(model, cells, len(cells) - min(m, len(cells)))
+            _at_most(model, cells, len(cells) - min(m, len(cells)), guard, ("weekly", int(e), int(w)))
 
 
-def desks(model, comp: ComponentData, wfh: Variables) -> None:
+def desks(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 8: in every office and day, WFO ≤ desks (so WFH ≥ present − desks)."""
     for office in comp.offices:
         for d in range(comp.data.n_days):
             cells = wfh.cells(office.members, d)
-            _at_least(model, cells, len(cells) - office.desks)
+            _at_least(model, cells, len(cells) - office.desks, guard, ("desks", office.office, d))
 
 
-def team_days(model, comp: ComponentData, wfh: Variables) -> dict:
+def team_days(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> dict:
     """Rule 9: a team with k team days a week has min(k, W) days each ISO week on which all
     its present members are WFO (W: the week's working days on its candidate weekdays).
 
@@ -132,35 +187,52 @@ def team_days(model, comp: ComponentData, wfh: Variables) -> dict:
                         model.Add(flag == 0)
                 chosen[(team.team, int(d))] = flag
                 flags.append(flag)
-            model.Add(sum(flags) >= need)
+            if not _guarded(model, guard, ("teamdays", team.team, int(w)), need, flags, 0,
+                            lambda slack: model.Add(cp_model.LinearExpr.Sum(flags) + slack >= need)):
+                model.Add(sum(flags) >= need)
     return chosen
 
 
-def pairs(model, comp: ComponentData, wfh: Variables) -> None:
+def pairs(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
     """Rule 10: a cover pair is never both WFH, a together pair has the same mode, when both are present."""
     for a, b, rule in comp.pairs:
         for d in range(comp.data.n_days):
             ca, cb = wfh.cell(a, d), wfh.cell(b, d)
             if ca is None or cb is None:
                 continue
+            key = ("pairs", a, b, d)
             if rule == "cover":
-                _at_most(model, [ca, cb], 1)
+                _at_most(model, [ca, cb], 1, guard, key)
+            elif guard is not None and (_is_var(ca) or _is_var(cb) or ca != cb):
+                free = [c for c in (ca, cb) if _is_var(c)]
+                hook = guard(model, key, 1, free, sum(c for c in (ca, cb) if not _is_var(c)))
+                if hook is None:
+                    model.Add(ca == cb) if free else model.AddBoolOr([])
+                    continue
+                enforce, slack = hook   # |ca − cb| ≤ slack
+                for difference in (ca - cb, cb - ca):
+                    constraint = model.Add(difference <= slack)
+                    if enforce is not None:
+                        constraint.OnlyEnforceIf(enforce)
             elif _is_var(ca) or _is_var(cb):
                 model.Add(ca == cb)
             elif ca != cb:
                 model.AddBoolOr([])
 
 
-def add_constraints(model, comp: ComponentData, wfh: Variables) -> dict:
-    """Add every rule of SPEC §2, in order. Returns the team-day Booleans (rule 9)."""
-    leave(model, comp, wfh)
-    essential(model, comp, wfh)
-    category_cap(model, comp, wfh)
-    team_coverage(model, comp, wfh)
-    must_requests(model, comp, wfh)
-    max_consecutive_wfh(model, comp, wfh)
-    min_wfo_per_week(model, comp, wfh)
-    desks(model, comp, wfh)
-    chosen = team_days(model, comp, wfh)
-    pairs(model, comp, wfh)
+def add_constraints(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> dict:
+    """Add every rule of SPEC §2, in order. Returns the team-day Booleans (rule 9).
+
+    Without ``guard`` every rule is hard; see :class:`Guard` for what one changes.
+    """
+    leave(model, comp, wfh, guard)
+    essential(model, comp, wfh, guard)
+    category_cap(model, comp, wfh, guard)
+    team_coverage(model, comp, wfh, guard)
+    must_requests(model, comp, wfh, guard)
+    max_consecutive_wfh(model, comp, wfh, guard)
+    min_wfo_per_week(model, comp, wfh, guard)
+    desks(model, comp, wfh, guard)
+    chosen = team_days(model, comp, wfh, guard)
+    pairs(model, comp, wfh, guard)
     return chosen

@@ -127,6 +127,9 @@ class ProblemData:
     conflicts: list[Conflict] = field(default_factory=list)
     max_consecutive_wfh: int | None = None
     min_wfo_per_week: int | None = None
+    objective: tuple[str, ...] = ()
+    keep: list[tuple[int, int, int, int]] = field(default_factory=list)   # re-planning: (employee, day, mode, 1)
+    replan_from: int | None = None                                         # first re-planned day
 
     @property
     def n_employees(self) -> int:
@@ -137,8 +140,15 @@ class ProblemData:
         return len(self.days)
 
 
-def compile_instance(inst: Instance) -> ProblemData:
-    """Compile a validated instance into the arrays the model builder reads."""
+def compile_instance(inst: Instance, previous=None, replan_from: dt.date | None = None,
+                     stability: str = "last") -> ProblemData:
+    """Compile a validated instance into the arrays the model builder reads.
+
+    With ``previous`` (a schedule: nip, date, mode) and ``replan_from``, the days before
+    ``replan_from`` are fixed as they were, and the goal ``stability`` (keep as many later
+    employee-days as they were) comes after the instance's goals, or first with
+    ``stability="first"``.
+    """
     days = inst.working_days
     D = len(days)
     E = len(inst.employees)
@@ -289,6 +299,40 @@ def compile_instance(inst: Instance) -> ProblemData:
 
     pairs = [(index[p.nip_a], index[p.nip_b], p.rule) for p in inst.pairs]
 
+    objective = tuple(inst.objective)
+    keep: list[tuple[int, int, int, int]] = []
+    first_open = None
+    if previous is not None and replan_from is not None:
+        first_open = int(np.searchsorted(np.array([d.toordinal() for d in days]), replan_from.toordinal()))
+        code = {"WFH": WFH, "WFO": WFO, "LEAVE": -1}
+        for nip, day, mode in zip(previous["nip"], previous["date"], previous["mode"]):
+            e, d = index.get(str(nip)), day_index.get(day)
+            if e is None or d is None or mode not in code:
+                continue
+            m = code[mode]
+            emp = inst.employees[e]
+            if d >= first_open:
+                if present[e, d] and m >= 0:
+                    keep.append((e, d, m, 1))
+                continue
+            if (m < 0) == bool(present[e, d]):
+                conflicts.append(Conflict(
+                    "previous", f"the previous schedule has employee {emp.nip} {'on leave' if m < 0 else mode} on "
+                    f"{days[d]}, before {replan_from}, but the instance has them "
+                    f"{'present' if present[e, d] else 'on leave'}; past days are kept as they were",
+                    date=days[d], unit=emp.unit, category=emp.category, team=emp.team, employees=[emp.nip]))
+                continue
+            if m < 0:
+                continue
+            if forced[e, d] >= 0 and forced[e, d] != m:
+                conflicts.append(Conflict(
+                    "previous", f"the previous schedule has employee {emp.nip} {mode} on {days[d]}, before "
+                    f"{replan_from}, but the rules now require {'WFH' if forced[e, d] == WFH else 'WFO'}",
+                    date=days[d], unit=emp.unit, category=emp.category, team=emp.team, employees=[emp.nip]))
+                continue
+            forced[e, d] = m
+        objective = ("stability",) + objective if stability == "first" else objective + ("stability",)
+
     weight_scale = integer_scale([w for *_, w in prefer])
     prefer_int = [(e, d, m, int(w * weight_scale)) for e, d, m, w in prefer]
     km_scale = integer_scale([emp.commute_km for emp in inst.employees])
@@ -299,7 +343,7 @@ def compile_instance(inst: Instance) -> ProblemData:
         cap_groups=cap_groups, teams=teams, offices=offices, fairness_groups=fairness_groups, pairs=pairs,
         prefer=prefer_int, weight_scale=weight_scale, km=km, km_scale=km_scale, unit_of=unit_of, units=units,
         conflicts=conflicts, max_consecutive_wfh=inst.rules.max_consecutive_wfh,
-        min_wfo_per_week=inst.rules.min_wfo_per_week,
+        min_wfo_per_week=inst.rules.min_wfo_per_week, objective=objective, keep=keep, replan_from=first_open,
     )
 
 
@@ -362,6 +406,7 @@ class ComponentData:
     fairness_groups: list[FairnessGroup]
     pairs: list[tuple[int, int, str]]
     prefer: list[tuple[int, int, int, int]]
+    keep: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
@@ -384,6 +429,7 @@ def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
     fairness = by_part(data.fairness_groups, lambda g: first(g.members))
     pairs = by_part(data.pairs, lambda p: p[0])
     prefer = by_part(data.prefer, lambda r: r[0])
+    keep = by_part(data.keep, lambda r: r[0])
     offices: list[list[OfficeData]] = [[] for _ in parts]
     for o in data.offices:
         if not len(o.members):
@@ -396,4 +442,4 @@ def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
                 sub = o.members[part_of[o.members] == i]
                 offices[i].append(OfficeData(o.office, -1, sub))
     return [ComponentData(data, p, cap_groups[i], teams[i], [o for o in offices[i] if o.desks >= 0],
-                          fairness[i], pairs[i], prefer[i]) for i, p in enumerate(parts)]
+                          fairness[i], pairs[i], prefer[i], keep[i]) for i, p in enumerate(parts)]

@@ -2,12 +2,14 @@
 
 The problem data is scattered once to every worker; each task carries only its
 component's member indices and rebuilds the component there with
-:func:`solver.data.split`, which gives the same :class:`~solver.data.ComponentData` as
-the local path as long as every other member stays out of the part (offices shared
-with other components are then left out, exactly as when all parts are split at once).
+:func:`solver.data.split`, over two parts: the component and everyone else. That gives
+the same :class:`~solver.data.ComponentData` as the local split into all components:
+groups, teams and pairs never cross a component, and an office shared with another
+component is left out in both (it is linked later, see :mod:`solver.solve`).
 
 Deadlines from :func:`time.monotonic` mean nothing on another machine: they travel
-as seconds left and become local deadlines again on the worker.
+as seconds left at submission, and the worker takes off the time the task waited in
+the queue (from wall clocks, so only that estimate depends on synchronized clocks).
 
 Dask stays optional: it is imported here only, when a scheduler is asked for.
 """
@@ -29,14 +31,22 @@ def _missing_dask() -> RuntimeError:
     return RuntimeError("solving on a Dask cluster needs dask.distributed: pip install 'giliran[dask]'")
 
 
-def solve_remote(data: "ProblemData", members: np.ndarray, settings: "Settings", seconds: float,
-                 seconds_left: float, cap, known) -> "ComponentOutcome":
-    """On a worker: rebuild one component from the scattered data and solve it."""
+def component_of(data: "ProblemData", members: np.ndarray) -> "ComponentData":
+    """The component made of ``members`` (a whole part of :func:`solver.data.components`)."""
     from .data import split
+
+    rest = np.setdiff1d(np.arange(data.n_employees, dtype=np.int64), members, assume_unique=True)
+    return split(data, [members, rest] if len(rest) else [members])[0]
+
+
+def solve_remote(data: "ProblemData", members: np.ndarray, settings: "Settings", seconds: float,
+                 seconds_left: float, sent_at: float, cap, known) -> "ComponentOutcome":
+    """On a worker: rebuild one component from the scattered data and solve it."""
     from .solve import solve_component
 
-    (comp,) = split(data, [members])
-    return solve_component(comp, settings, (seconds, time.monotonic() + seconds_left), cap, known)
+    waited = min(max(0.0, time.time() - sent_at), seconds_left)
+    return solve_component(component_of(data, members), settings,
+                           (seconds, time.monotonic() + seconds_left - waited), cap, known)
 
 
 def run_on_dask(address: str, comps: list["ComponentData"], jobs: list[tuple], settings: "Settings",
@@ -77,8 +87,7 @@ def run_on_dask(address: str, comps: list["ComponentData"], jobs: list[tuple], s
         now = time.monotonic()
         for index, (share, deadline), cap, known in order:
             future = client.submit(solve_remote, shared, comps[index].members, settings, share,
-                                   max(0.0, deadline - now), cap, known,
-                                   key=f"giliran-component-{index}-{id(jobs)}-{time.time_ns()}",
+                                   max(0.0, deadline - now), time.time(), cap, known,
                                    retries=RETRIES, pure=False, priority=len(comps[index].members))
             futures[future] = index
         for future in as_completed(futures):

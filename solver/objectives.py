@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 from .data import WFH, ComponentData
 from .variables import Variables
 
-SUM_GOALS = ("wfh", "wfh_km", "preferences")
+SUM_GOALS = ("wfh", "wfh_km", "preferences", "stability")
 
 
 def _weighted(pairs) -> tuple[list, list, int]:
@@ -41,8 +41,17 @@ def wfh_km(comp: ComponentData, cells: Variables):
 
 def preferences(comp: ComponentData, cells: Variables):
     """Goal `preferences`: weight of prefer requests met (a WFO request is met by 1 − cell)."""
+    return _requests_met(comp.prefer, cells)
+
+
+def stability(comp: ComponentData, cells: Variables):
+    """Goal `stability` (re-planning): later employee-days kept as the previous schedule had them."""
+    return _requests_met(comp.keep, cells)
+
+
+def _requests_met(requests, cells: Variables):
     variables, weights, constant = [], [], 0
-    for e, d, mode, weight in comp.prefer:
+    for e, d, mode, weight in requests:
         c = cells.cell(e, d)
         if mode == WFH:
             terms = [(c, weight)]
@@ -58,7 +67,7 @@ def preferences(comp: ComponentData, cells: Variables):
 
 def goal_expression(goal: str, comp: ComponentData, cells: Variables):
     """(variables, weights, constant) of a sum goal."""
-    return {"wfh": wfh, "wfh_km": wfh_km, "preferences": preferences}[goal](comp, cells)
+    return {"wfh": wfh, "wfh_km": wfh_km, "preferences": preferences, "stability": stability}[goal](comp, cells)
 
 
 def goal_scale(goal: str, data) -> int:

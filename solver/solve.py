@@ -78,7 +78,7 @@ class _Search:
         self.cells = Variables(self.model, comp)
         add_constraints(self.model, comp, self.cells)
         self.fairness: Fairness | None = None
-        if "fairness" in comp.data.instance.objective and comp.fairness_groups:
+        if "fairness" in comp.data.objective and comp.fairness_groups:
             self.fairness = Fairness(self.model, comp, self.cells)
         self.solver = cp_model.CpSolver()
         p = self.solver.parameters
@@ -88,12 +88,18 @@ class _Search:
         p.log_search_progress = settings.log
         self.deadline = deadline
         self.solution: np.ndarray | None = None
-        objective = comp.data.instance.objective
+        objective = comp.data.objective
         self.flow = None
         if objective[0] == "wfh":
             self.flow = flow.build(comp)
         self.flow_state: str | None = None   # "exact": the network holds every rule and goal so far
         self.restricted = None               # a network whose schedules keep every rule (see flow.restrict)
+        self.cost_goals: list = []           # request goals the network's costs keep at their optimum
+        self.previous = None
+        if comp.keep:
+            self.previous = np.where(comp.data.present[comp.members], 0, -1).astype(np.int8)
+            for e, d, mode, _ in comp.keep:
+                self.previous[self.cells.local[e], d] = mode
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
@@ -106,6 +112,8 @@ class _Search:
         self.solver.parameters.max_time_in_seconds = left
         if self.solution is not None:
             self.cells.hint(self.model, self.solution)
+        elif self.previous is not None:       # re-planning: the previous schedule is the first guess
+            self.cells.hint(self.model, self.previous)
         status = _status(self.solver.Solve(self.model))
         if status in ("OPTIMAL", "FEASIBLE"):
             self.solution = self.cells.values(self.solver)
@@ -129,43 +137,53 @@ class _Search:
             status, outcome = self._maximize(goal, None)
             self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
             return status, outcome
-        if goal == "preferences" and self.flow_state is not None and known is None and self.comp.prefer:
-            # the network's best is the optimum when it holds every rule, else an upper bound
-            costs = self._preference_costs(net)
-            grid = net.cheapest(costs, *self.flow_bounds)
+        requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}.get(goal)
+        if requests and self.flow_state is not None and known is None:
+            # the network's best is the optimum when it holds every rule, else an upper bound;
+            # goals met the same way before stay at their optimum through lexicographic costs
+            goals = self.cost_goals + [requests]
+            grid = net.cheapest(self._lex_costs(net, goals), *self.flow_bounds)
             if grid is not None:
-                best = self._preferences_met(grid)
+                best = self._preferences_met(grid, requests)
                 if self.flow_state == "exact":
                     self.solution = grid
-                    self.flow_state = "relaxed"
+                    self.cost_goals.append(requests)
                     return self._maximize(goal, best)
                 if self.restricted is not None:      # a schedule that keeps every rule and reaches the bound
-                    candidate = self.restricted.cheapest(self._preference_costs(self.restricted), *self.flow_bounds)
+                    candidate = self.restricted.cheapest(self._lex_costs(self.restricted, goals), *self.flow_bounds)
                     if candidate is not None:
                         self.solution = candidate
-                        if self._preferences_met(candidate) == best:
-                            self.flow_state = "relaxed"
+                        if self._preferences_met(candidate, requests) == best:
+                            self.cost_goals.append(requests)
                             return self._maximize(goal, best)
                 variables, weights, constant = goal_expression(goal, self.comp, self.cells)
                 if variables:
                     self.model.Add(cp_model.LinearExpr.WeightedSum(variables, weights) <= best - constant)
         if goal != "wfh":
-            self.flow_state = "relaxed" if self.flow_state else None
+            self.flow_state = None       # the network no longer states every goal met so far
         return self._maximize(goal, known)
 
-    def _preference_costs(self, net) -> np.ndarray:
-        """Per free cell of the network: − weight of a WFH preference met, + weight of a WFO one lost."""
+    def _lex_costs(self, net, goals: list) -> np.ndarray:
+        """One cost per network cell that ranks schedules by the goals in order (earlier ones dominate)."""
+        total = np.zeros(len(net.cell_index), dtype=np.int64)
+        for requests in goals:
+            costs = self._preference_costs(net, requests)
+            total = total * (int(np.abs(costs).sum()) + 1) + costs
+        return total
+
+    def _preference_costs(self, net, requests) -> np.ndarray:
+        """Per free cell of the network: − weight of a WFH request met, + weight of a WFO one lost."""
         position = {(int(i), int(d)): k for k, (i, d) in enumerate(net.cell_index)}
         costs = np.zeros(len(net.cell_index), dtype=np.int64)
-        for e, d, mode, weight in self.comp.prefer:
+        for e, d, mode, weight in requests:
             k = position.get((self.cells.local[e], d))
             if k is not None:
                 costs[k] += -weight if mode == WFH else weight
         return costs
 
-    def _preferences_met(self, grid: np.ndarray) -> int:
+    def _preferences_met(self, grid: np.ndarray, requests) -> int:
         local = self.cells.local
-        return sum(w for e, d, mode, w in self.comp.prefer if grid[local[e], d] == mode)
+        return sum(w for e, d, mode, w in requests if grid[local[e], d] == mode)
 
     def _maximize(self, goal: str, known: int | None) -> tuple[str, GoalOutcome | None]:
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
@@ -375,9 +393,9 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
     search = _Search(comp, settings, deadline)
     outcome = ComponentOutcome("OPTIMAL", build_seconds=search.build_seconds)
     known = known or {}
-    for goal in comp.data.instance.objective:
+    for goal in comp.data.objective:
         if goal == "fairness":
-            before = comp.data.instance.objective
+            before = comp.data.objective
             status, result = search.minimize_deviation(fairness_cap, tuple(before[:before.index("fairness")]))
         else:
             status, result = search.maximize(goal, known.get(goal))
@@ -393,7 +411,7 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             outcome.status = "INFEASIBLE"
         elif search.solution is None:
             outcome.status = "UNKNOWN"
-    if outcome.status not in ("INFEASIBLE", "UNKNOWN") and len(outcome.goals) < len(comp.data.instance.objective):
+    if outcome.status not in ("INFEASIBLE", "UNKNOWN") and len(outcome.goals) < len(comp.data.objective):
         outcome.status = "FEASIBLE"
     outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
     outcome.seconds = time.perf_counter() - t0
@@ -441,7 +459,8 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 # ------------------------------------------------------------------------------ the public entry
 def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = None, seed: int = 0,
           log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True,
-          scheduler: str | None = None) -> Result:
+          scheduler: str | None = None, previous: pd.DataFrame | None = None, replan_from=None,
+          stability: str = "last") -> Result:
     """Solve an instance to lexicographic optimality (SPEC §3).
 
     Parameters
@@ -464,6 +483,10 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     scheduler
         Address of a Dask distributed scheduler (``tcp://host:port``): the components are
         solved on its workers instead of local processes.
+    previous, replan_from, stability
+        Re-planning: keep every day before ``replan_from`` as ``previous`` (a schedule
+        ``nip, date, mode``) has it, and change as few later employee-days as possible,
+        after the instance's goals (``stability="last"``) or before them (``"first"``).
     """
     from .check import check as check_roster
 
@@ -471,14 +494,14 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     deadline = t_start + time_limit
     settings = Settings(time_limit, workers or os.cpu_count() or 1, seed, log, scheduler)
     t0 = time.perf_counter()
-    data = compile_instance(instance)
+    data = compile_instance(instance, previous, replan_from, stability)
     build_seconds = time.perf_counter() - t0
     details: dict = {}
     if data.conflicts:
         return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
                       infeasibility=[c.as_dict() for c in data.conflicts])
 
-    objective = instance.objective
+    objective = data.objective
     links: list[np.ndarray] = []
     cache: dict[bytes, ComponentOutcome] = {}
     while True:
@@ -505,6 +528,10 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         for i, outcome in first.items():
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]
+        for comp, outcome in zip(comps, outcomes):
+            if outcome.grid is None and outcome.status == "UNKNOWN" and comp.keep:
+                outcome.grid = _previous_grid(comp)     # re-planning: the previous schedule still holds
+                outcome.status = "FEASIBLE"
         if any(o.status == "INFEASIBLE" for o in outcomes):
             return _infeasible(data, comps, outcomes, t_start, build_seconds)
         if any(o.grid is None for o in outcomes):
@@ -548,8 +575,28 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         figure = {"wfh": "wfh_days", "wfh_km": "commute_km_avoided", "fairness": "fairness_max_dev_days",
                   "preferences": "preferences_met_weight"}
         for g in result.goals:
-            g.value = float(checked.figures[figure[g.goal]])
+            if g.goal in figure:
+                g.value = float(checked.figures[figure[g.goal]])
+    if data.replan_from is not None:
+        kept = sum(1 for e, d, mode, _ in data.keep if grid[e, d] == mode)
+        changed = sorted({data.instance.employees[e].nip for e, d, mode, _ in data.keep if grid[e, d] != mode})
+        details["replan"] = {"from": str(replan_from), "days_changed": len(data.keep) - kept,
+                             "days_kept": kept, "employees_affected": changed}
+        for g in result.goals:
+            if g.goal == "stability":
+                g.value = float(kept)
     return result
+
+
+def _previous_grid(comp: ComponentData) -> np.ndarray:
+    data = comp.data
+    grid = np.where(data.present[comp.members], 0, -1).astype(np.int8)
+    fixed = data.forced[comp.members]
+    grid[fixed == 1] = 1
+    local = {int(e): i for i, e in enumerate(comp.members)}
+    for e, d, mode, _ in comp.keep:
+        grid[local[e], d] = mode
+    return grid
 
 
 def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:
@@ -575,7 +622,7 @@ def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
 
 def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[GoalResult]:
     goals = []
-    for goal in data.instance.objective:
+    for goal in data.objective:
         parts = [o.goals.get(goal) for o in outcomes]
         proven = all(p is not None and p.proven for p in parts)
         known = [p for p in parts if p is not None]
@@ -626,11 +673,12 @@ def _team_days(data: ProblemData, grid: np.ndarray) -> dict[str, list[str]]:
 
 
 def _infeasible(data, comps, outcomes, t_start, build_seconds) -> Result:
+    """Why each component without a schedule has none: pre-checks, else a minimal set of clashing rules."""
+    from .explain import explain
+
     infeasibility = []
     for comp, o in zip(comps, outcomes):
         if o.status == "INFEASIBLE":
-            units = sorted({data.units[data.unit_of[e]] for e in comp.members})
-            infeasibility.append({"rule": "unknown", "unit": ", ".join(units), "message":
-                                  f"the rules cannot all hold for unit(s) {', '.join(units)}"})
+            infeasibility += explain(data, comp)
     return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
                   infeasibility=infeasibility)
