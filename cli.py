@@ -152,9 +152,18 @@ def main(ctx, lang, quiet, verbose):
 @click.argument("instance", required=False, type=click.Path(path_type=Path))
 @click.option("-o", "--out", "out_dir", default="out", show_default=True, type=click.Path(path_type=Path),
               help="Output folder (written all at once, or not at all).")
+@click.option("--previous", type=click.Path(path_type=Path), default=None,
+              help="Re-plan: a schedule written before (schedule.csv); keep its days before --from.")
+@click.option("--from", "replan_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Re-plan from this date (YYYY-MM-DD): earlier days stay as in --previous.")
+@click.option("--stability", type=click.Choice(["first", "last"]), default="last", show_default=True,
+              help="Re-plan: change as few later days as possible after the instance's goals, or before them.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Solve the independent parts on a Dask distributed cluster (tcp://host:port).")
 @_search
 @_common
-def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose):
+def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, previous=None, replan_from=None,
+          stability="last", scheduler=None):
     """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
 
     Exit 0 with a schedule, 3 if no schedule keeps every rule, 4 if none was found
@@ -172,10 +181,15 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose):
         _check_replaceable(Path(out_dir).absolute())  # before a long search, not after
     except OutputFolderError as exc:
         _fail(str(exc))
+    if (previous is None) != (replan_from is None):
+        _fail("re-planning needs both --previous SCHEDULE and --from DATE")
+    previous_schedule = _read_roster(previous, inst) if previous is not None else None
     try:
         with SolveProgress(lang=s.lang, quiet=s.quiet, console=s.err) as progress:
             result = solve_instance(inst, time_limit=time_limit, workers=workers, seed=seed, log=s.verbose,
-                                    progress=progress)
+                                    progress=progress, previous=previous_schedule,
+                                    replan_from=replan_from.date() if replan_from else None,
+                                    stability=stability, scheduler=scheduler)
     except ScheduleRejected as exc:
         _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {exc}",
               EXIT_VIOLATIONS)
@@ -189,6 +203,10 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose):
         print_summary(result, lang=s.lang, console=s.out)
     for entry in result.infeasibility:
         s.out.print(f"- {entry.get('message', entry)}", markup=False)
+    replan = result.details.get("replan")
+    if replan and not s.quiet:
+        s.out.print(f"re-planned from {replan['from']}: {replan['days_changed']} later employee-days changed, "
+                    f"{len(replan['employees_affected'])} employees affected (listed in report.json)", markup=False)
     if not s.quiet:
         s.out.print(_t("written", s.lang, path=out_dir), markup=False)
     sys.exit(STATUS_EXIT.get(result.status, EXIT_VIOLATIONS))
