@@ -421,8 +421,8 @@ def _describe(core: _Core, key: tuple, others: list, deadline: float) -> dict:
                  employees=[nip[m] for m in team.members if data.present[m, d]])
         leave = f" ({away} on leave)" if away else ""
         if can is None or can >= present:
-            f["message"] = f"team {team.team} needs {need} on site on {data.days[d]}; only {present} "
-                            f"{'member is' if present == 1 else 'members are'} present{leave}"
+            f["message"] = (f"team {team.team} needs {need} on site on {data.days[d]}; only {present} "
+                            f"{'member is' if present == 1 else 'members are'} present{leave}")
         else:
             f["message"] = (f"team {team.team} needs {need} on site on {data.days[d]}; of its {present} present "
                             f"members{leave} the other rules let at most {can} be on site")
