@@ -109,6 +109,12 @@ def _load(folder):
         _fail(str(exc))
 
 
+def _pseudonyms(instance):
+    from report.anonymize import Pseudonyms
+
+    return Pseudonyms(instance)
+
+
 def _bundled_instance() -> Path:
     here = Path(__file__).resolve().parent / BUNDLED
     return here if here.exists() else Path.cwd() / BUNDLED
@@ -160,10 +166,12 @@ def main(ctx, lang, quiet, verbose):
               help="Re-plan: change as few later days as possible after the instance's goals, or before them.")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Solve the independent parts on a Dask distributed cluster (tcp://host:port).")
+@click.option("--anonymize", is_flag=True,
+              help="Write and print stable pseudonyms (E-...) instead of NIPs and names, to share the outputs.")
 @_search
 @_common
 def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, previous=None, replan_from=None,
-          stability="last", scheduler=None):
+          stability="last", scheduler=None, anonymize=False):
     """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
 
     Exit 0 with a schedule, 3 if no schedule keeps every rule, 4 if none was found
@@ -191,8 +199,13 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
                                     replan_from=replan_from.date() if replan_from else None,
                                     stability=stability, scheduler=scheduler)
     except ScheduleRejected as exc:
-        _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {exc}",
+        reason = _pseudonyms(inst).text(str(exc)) if anonymize else exc
+        _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {reason}",
               EXIT_VIOLATIONS)
+    if anonymize:
+        from report.anonymize import anonymize as pseudonymize
+
+        inst, result = pseudonymize(inst, result)
     info = _run_info(inst, path, seed=seed, workers=workers, time_limit=time_limit)
     formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
     try:
@@ -257,8 +270,9 @@ def _read_roster(path, inst):
 @click.argument("roster", type=click.Path(path_type=Path))
 @click.option("--json", "json_path", type=click.Path(path_type=Path), help="Write violations, counts and figures.")
 @click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path), help="Write the roster's workbook.")
+@click.option("--anonymize", is_flag=True, help="Write and print stable pseudonyms instead of NIPs and names.")
 @_common
-def check(instance, roster, json_path, xlsx_path, lang, quiet, verbose):
+def check(instance, roster, json_path, xlsx_path, lang, quiet, verbose, anonymize=False):
     """Check ROSTER (long nip,date,mode or a grid; CSV or XLSX) against every rule of INSTANCE.
 
     Exit 0 if it keeps every rule, 1 if it breaks some, 2 on bad input.
@@ -272,6 +286,9 @@ def check(instance, roster, json_path, xlsx_path, lang, quiet, verbose):
     s = _settings(lang, quiet, verbose)
     inst = _load(instance)
     table = _read_roster(roster, inst)
+    if anonymize:
+        pseudonyms = _pseudonyms(inst)
+        inst, table = pseudonyms.instance(inst), pseudonyms.roster(table)
     result = check_roster(inst, table)
     if json_path is not None:
         content = dump_json(_plain({"violations": [v.as_dict() for v in result.violations],

@@ -75,7 +75,7 @@ def read_roster(path: str | Path, instance: Instance) -> pd.DataFrame:
 # ---------------------------------------------------------------------------- forms
 def _read_long(table: pd.DataFrame, label: str, known: set[str]) -> pd.DataFrame:
     rows = np.arange(1, len(table) + 1)
-    nip = table["nip"].to_numpy(dtype=object)
+    nip = _unquoted(table["nip"].to_numpy(dtype=object), known)
     _known_nips(nip, rows, label, known)
     dates = _parse_dates(table["date"].to_numpy(dtype=object), rows, label)
     modes = _parse_modes(table["mode"].to_numpy(dtype=object), rows, label, ["mode"] * len(table),
@@ -93,7 +93,7 @@ def _read_long(table: pd.DataFrame, label: str, known: set[str]) -> pd.DataFrame
 def _read_grid(table: pd.DataFrame, date_columns: dict[str, dt.date], label: str, known: set[str]) -> pd.DataFrame:
     headers = list(date_columns)
     cells = table[headers].to_numpy(dtype=object)
-    nip = table["nip"].to_numpy(dtype=object)
+    nip = _unquoted(table["nip"].to_numpy(dtype=object), known)
     filled = (cells != "").any(axis=1)
     # a wholly blank line (e.g. a spreadsheet's trailing row) is nothing, not an error
     blank_line = ~filled & (nip == "")
@@ -178,6 +178,15 @@ def _parse_modes(values: np.ndarray, rows: np.ndarray, label: str, columns, blan
             what = "mode is empty" if key == "" else f"mode must be WFH, WFO or LEAVE (or CUTI), got {text!r}"
             raise InputError(what, file=label, row=int(rows[i]), column=str(columns[i]))
     return spelled[codes] if len(values) else np.array([], dtype=object)
+
+
+def _unquoted(nip: np.ndarray, known: set[str]) -> np.ndarray:
+    """NIPs as the employees table has them: giliran's schedule.csv writes ``'=1`` for a NIP ``=1``
+    (so that a spreadsheet shows text, not a formula), and reading takes the ``'`` off again."""
+    quoted = {v: v[1:] for v in pd.unique(nip) if v not in known and v.startswith("'") and v[1:] in known}
+    if not quoted:
+        return nip
+    return np.array([quoted.get(v, v) for v in nip], dtype=object)
 
 
 def _known_nips(nip: np.ndarray, rows: np.ndarray, label: str, known: set[str]) -> None:
