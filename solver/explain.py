@@ -261,7 +261,7 @@ def shrink(core: _Core, keys: list, deadline: float) -> tuple[list, bool]:
 
 
 def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, seed: int = 0,
-            checks: bool = True) -> list[dict]:
+            checks: bool = True, relaxed: frozenset[str] = frozenset()) -> list[dict]:
     """A minimal set of clashing rule instances of an infeasible component, each as a finding.
 
     Parameters
@@ -273,18 +273,21 @@ def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, se
         (clashing, maybe not minimal: each finding then has ``minimal: False``).
     checks
         Report the pre-checks' findings for the component instead, when there are any.
+    relaxed
+        Rules left out (those ``--relax`` made soft: coverage, must, weekly, ...).
 
     Returns
     -------
     list of dict
         The findings, ordered by date and rule; empty if the rules do hold together.
     """
-    if checks:
+    if checks and not relaxed:
         found = precheck(data, comp.members)
         if found:
             return [c.as_dict() for c in found]
     deadline = time.monotonic() + time_limit
     core = _Core(data, comp, seed)
+    core.keys = [k for k in core.keys if k[0] not in relaxed]
     findings: list[list[dict]] = []   # one list per clash
     remaining = core.keys
     while True:   # one minimal set per independent clash: each set found is set aside, the rest asked again

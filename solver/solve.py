@@ -460,7 +460,7 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = None, seed: int = 0,
           log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True,
           scheduler: str | None = None, previous: pd.DataFrame | None = None, replan_from=None,
-          stability: str = "last") -> Result:
+          stability: str = "last", relax: tuple[str, ...] = ()) -> Result:
     """Solve an instance to lexicographic optimality (SPEC §3).
 
     Parameters
@@ -487,7 +487,14 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         Re-planning: keep every day before ``replan_from`` as ``previous`` (a schedule
         ``nip, date, mode``) has it, and change as few later employee-days as possible,
         after the instance's goals (``stability="last"``) or before them (``"first"``).
+
+    With ``relax`` (rule families: coverage, requests, weekly, consecutive, desks,
+    teamdays, pairs) the closest schedule instead, status RELAXED: see :mod:`solver.relax`.
     """
+    if relax:
+        from .relax import solve_relaxed
+
+        return solve_relaxed(instance, relax, time_limit=time_limit, workers=workers, seed=seed)
     from .check import check as check_roster
 
     t_start = time.monotonic()
