@@ -357,7 +357,9 @@ def compare(instance, rosters, csv_path, lang, quiet, verbose):
             out[f"days_differing.{label}"] = [0 if other == label else int(pairs.loc[
                 ((pairs.a == label) & (pairs.b == other)) | ((pairs.a == other) & (pairs.b == label)),
                 "days_differing"].iloc[0]) for other in out.index]
-        _write_atomic(csv_path, lambda p: out.to_csv(p, lineterminator="\n"))
+        from report.writer import write_table_csv
+
+        _write_atomic(csv_path, lambda p: write_table_csv(p, out, index=True))
     sys.exit(EXIT_OK)
 
 

@@ -114,6 +114,18 @@ def write_schedule_csv(path: Path, schedule: pd.DataFrame) -> None:
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
 
 
+def write_table_csv(path: Path, table: pd.DataFrame, *, index: bool = False) -> None:
+    """A table as CSV whose text cells (headers and index too) a spreadsheet shows as text, never runs."""
+    out = table.copy()
+    out.columns = [safe_text(c) for c in out.columns]
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(safe_text)
+    if index:
+        out.index = out.index.map(safe_text).rename(safe_text(out.index.name))
+    out.to_csv(path, index=index, lineterminator="\n", encoding="utf-8")
+
+
 # ---------------------------------------------------------------------------- atomic folder swap
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

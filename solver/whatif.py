@@ -345,7 +345,9 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
                 on_variant(i, row)
         table = pd.DataFrame(rows)
         if staging is not None:
-            table.to_csv(staging / "whatif.csv", index=False, lineterminator="\n")
+            from report.writer import write_table_csv
+
+            write_table_csv(staging / "whatif.csv", table)
             if sweep is not None:
                 plot_sweep(staging / "whatif.png", table, sweep, lang=lang)
             from report.writer import _swap_in  # the report's atomic folder swap, shared
