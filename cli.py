@@ -19,6 +19,7 @@ import shlex
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import click
 from rich.console import Console
@@ -168,10 +169,14 @@ def main(ctx, lang, quiet, verbose):
               help="Solve the independent parts on a Dask distributed cluster (tcp://host:port).")
 @click.option("--anonymize", is_flag=True,
               help="Write and print stable pseudonyms (E-...) instead of NIPs and names, to share the outputs.")
+@click.option("--relax", "relax", default=None, metavar="FAMILIES",
+              help="Closest schedule when the rules cannot all hold: these rule families (comma-separated: "
+                   "coverage, requests, weekly, consecutive, desks, teamdays, pairs) may be broken, as little "
+                   "as possible; status RELAXED. Caps and essential services always hold.")
 @_search
 @_common
 def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, previous=None, replan_from=None,
-          stability="last", scheduler=None, anonymize=False):
+          stability="last", scheduler=None, anonymize=False, relax=None):
     """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
 
     Exit 0 with a schedule, 3 if no schedule keeps every rule, 4 if none was found
@@ -192,12 +197,22 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
     if (previous is None) != (replan_from is None):
         _fail("re-planning needs both --previous SCHEDULE and --from DATE")
     previous_schedule = _read_roster(previous, inst) if previous is not None else None
+    extra = {}
+    if relax is not None:
+        from solver.relax import parse_families
+
+        try:
+            extra["relax"] = parse_families(relax)
+        except ValueError as exc:
+            _fail(f"--relax: {exc}")
+        if not extra["relax"]:
+            _fail("--relax: name at least one rule family")
     try:
         with SolveProgress(lang=s.lang, quiet=s.quiet, console=s.err) as progress:
             result = solve_instance(inst, time_limit=time_limit, workers=workers, seed=seed, log=s.verbose,
                                     progress=progress, previous=previous_schedule,
                                     replan_from=replan_from.date() if replan_from else None,
-                                    stability=stability, scheduler=scheduler)
+                                    stability=stability, scheduler=scheduler, **extra)
     except ScheduleRejected as exc:
         reason = _pseudonyms(inst).text(str(exc)) if anonymize else exc
         _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {reason}",
@@ -214,8 +229,10 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
         _fail(str(exc))
     if not s.quiet:
         print_summary(result, lang=s.lang, console=s.out)
-    for entry in result.infeasibility:
-        s.out.print(f"- {entry.get('message', entry)}", markup=False)
+    if result.infeasibility:
+        s.out.print(_infeasibility_table(result.infeasibility, s.lang))
+    if result.status == "RELAXED" and result.violations and not s.quiet:
+        s.out.print(_violation_table([SimpleNamespace(**v) for v in result.violations], s.lang))
     replan = result.details.get("replan")
     if replan and not s.quiet:
         s.out.print(f"re-planned from {replan['from']}: {replan['days_changed']} later employee-days changed, "
@@ -223,6 +240,23 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
     if not s.quiet:
         s.out.print(_t("written", s.lang, path=out_dir), markup=False)
     sys.exit(STATUS_EXIT.get(result.status, EXIT_VIOLATIONS))
+
+
+def _infeasibility_table(entries: list[dict], lang: str) -> Table:
+    """The clashing rules (``Result.infeasibility``): one row each, with the sentence that explains it."""
+    table = Table(title=_t("title.infeasibility", lang), header_style="bold", show_lines=True)
+    for key in ("col.rule", "col.date", "col.unit", "col.team", "col.needed", "col.possible", "col.message"):
+        table.add_column(_t(key, lang), justify="right" if key in ("col.needed", "col.possible") else "left")
+    text = lambda v: "" if v is None else str(v)
+    for e in entries[:MAX_ROWS_SHOWN]:
+        rule = e.get("rule")
+        label = _t(f"rule.{rule}", lang)
+        table.add_row(rule if label == f"rule.{rule}" else label, text(e.get("date") or e.get("week")),
+                      text(e.get("unit")), text(e.get("team") or e.get("office")), text(e.get("needed")),
+                      text(e.get("possible")), text(e.get("message")))
+    if len(entries) > MAX_ROWS_SHOWN:
+        table.caption = _t("more", lang, n=len(entries) - MAX_ROWS_SHOWN)
+    return table
 
 
 # ---------------------------------------------------------------------------- check
