@@ -261,7 +261,7 @@ def shrink(core: _Core, keys: list, deadline: float) -> tuple[list, bool]:
 
 
 def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, seed: int = 0,
-            checks: bool = True, relaxed: frozenset[str] = frozenset()) -> list[dict]:
+            checks: bool = True, relaxed: frozenset[str] = frozenset(), first_clash: int = 1) -> list[dict]:
     """A minimal set of clashing rule instances of an infeasible component, each as a finding.
 
     Parameters
@@ -275,6 +275,9 @@ def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, se
         Report the pre-checks' findings for the component instead, when there are any.
     relaxed
         Rules left out (those ``--relax`` made soft: coverage, must, weekly, ...).
+    first_clash
+        The number of the first clash: findings carry ``clash``, the same for the members
+        of one minimal set (a pre-check finding is a clash by itself).
 
     Returns
     -------
@@ -284,7 +287,7 @@ def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, se
     if checks and not relaxed:
         found = precheck(data, comp.members)
         if found:
-            return [c.as_dict() for c in found]
+            return _numbered([[c.as_dict()] for c in found], first_clash)
     deadline = time.monotonic() + time_limit
     core = _Core(data, comp, seed)
     core.keys = [k for k in core.keys if k[0] not in relaxed]
@@ -294,7 +297,7 @@ def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, se
         clash, keys = core.infeasible(remaining, deadline)
         if clash is None and not findings:
             units = ", ".join(_units(data, comp.members))
-            return [{"rule": "unknown", "unit": units, "category": None, "team": None, "date": None, "employees": [],
+            return [{"clash": first_clash, "rule": "unknown", "unit": units, "category": None, "team": None, "date": None, "employees": [],
                      "needed": None, "possible": None, "minimal": False,
                      "message": f"the rules cannot all hold for unit(s) {units}; no smaller reason was found "
                                 f"within {time_limit:g} s"}]
@@ -315,7 +318,11 @@ def explain(data: ProblemData, comp: ComponentData, time_limit: float = 10.0, se
         findings.append(sorted(found, key=_order))
         blamed = set(keys)
         remaining = [k for k in remaining if k not in blamed]
-    return [f for clash in sorted(findings, key=lambda c: _order(c[0])) for f in clash]
+    return _numbered(sorted(findings, key=lambda c: _order(c[0])), first_clash)
+
+
+def _numbered(clashes: list[list[dict]], first: int) -> list[dict]:
+    return [dict(f, clash=first + k) for k, clash in enumerate(clashes) for f in clash]
 
 
 def _order(finding: dict) -> tuple:
@@ -332,19 +339,21 @@ def diagnose(instance: Instance, time_limit: float = 10.0, seed: int = 0, checks
     deadline = time.monotonic() + time_limit
     data = compile_instance(instance)
     if checks and data.conflicts:
-        return [c.as_dict() for c in data.conflicts]
+        return _numbered([[c.as_dict()] for c in data.conflicts], 1)
     if checks:
         found = precheck(data)
         if found:
-            return [c.as_dict() for c in found]
+            return _numbered([[c.as_dict()] for c in found], 1)
     out: list[dict] = []
+    alone = set()
     for link in (False, True):
-        comps = split(data, components(data, link_offices=link))
-        if link:   # only the parts that shared offices join
-            comps = [c for c in comps if any(len(o.members) < len(c.members) for o in c.offices)]
+        parts = components(data, link_offices=link)
+        comps = [c for p, c in zip(parts, split(data, parts)) if p.tobytes() not in alone]
+        alone = {p.tobytes() for p in parts}    # linked, only the parts that shared offices joined are new
         for comp in comps:
             if has_schedule(comp, deadline, seed) is False:
-                out += explain(data, comp, max(0.5, deadline - time.monotonic()), seed, checks=False)
+                out += explain(data, comp, max(0.5, deadline - time.monotonic()), seed, checks=False,
+                               first_clash=1 + max((f["clash"] for f in out), default=0))
         if out:
             break
     return out
@@ -432,7 +441,8 @@ def _describe(core: _Core, key: tuple, others: list, deadline: float) -> dict:
     elif rule == "must":
         _, e, d, mode = key
         emp = emps[e]
-        f.update(unit=emp.unit, category=emp.category, team=emp.team, date=data.days[d], employees=[emp.nip])
+        f.update(unit=emp.unit, category=emp.category, team=emp.team, date=data.days[d], employees=[emp.nip],
+                 mode="WFH" if mode == WFH else "WFO")
         f["message"] = f"employee {emp.nip} must {'work from home' if mode == WFH else 'be on site'} on {data.days[d]}"
         if mode == WFH and data.forced[e, d] == WFO and rule2(data)[e, d]:
             f["message"] += (" but is essential" if emp.essential
@@ -455,7 +465,7 @@ def _describe(core: _Core, key: tuple, others: list, deadline: float) -> dict:
         k = data.max_consecutive_wfh
         home = bound(False)
         f.update(unit=emp.unit, category=emp.category, team=emp.team, date=data.days[first], employees=[emp.nip],
-                 needed=home, possible=k)
+                 needed=home, possible=k, until=data.days[last].isoformat())
         f["message"] = (f"employee {emp.nip} may work from home at most {k} working days in a row, but the other "
                         f"rules send them home on {home if home is not None else 'all'} of the {k + 1} present "
                         f"days from {data.days[first]} to {data.days[last]}")

@@ -686,6 +686,6 @@ def _infeasible(data, comps, outcomes, t_start, build_seconds) -> Result:
     infeasibility = []
     for comp, o in zip(comps, outcomes):
         if o.status == "INFEASIBLE":
-            infeasibility += explain(data, comp)
+            infeasibility += explain(data, comp, first_clash=1 + max((f["clash"] for f in infeasibility), default=0))
     return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
                   infeasibility=infeasibility)
