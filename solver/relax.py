@@ -34,6 +34,8 @@ from .variables import Variables
 FAMILIES = {"coverage": "coverage", "requests": "must", "weekly": "weekly", "consecutive": "consecutive",
             "desks": "desks", "teamdays": "teamdays", "pairs": "pairs"}
 NEVER = ("caps", "cap", "essential", "leave")
+# the rules a conflict found while compiling is about: relaxing any of them resolves it
+_CONFLICT_RULES = {"coverage": {"coverage"}, "must": {"must"}, "essential": {"must"}, "teamdays": {"must", "teamdays"}}
 
 
 def parse_families(families) -> tuple[str, ...]:
@@ -202,6 +204,10 @@ def solve_relaxed(instance: Instance, families, time_limit: float = 60.0, worker
     t_start = time.monotonic()
     deadline = t_start + time_limit
     data = compile_instance(instance)
+    hard = [c for c in data.conflicts if not (_CONFLICT_RULES.get(c.rule, set()) & rules)]
+    if hard:
+        return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start,
+                      infeasibility=[dict(c.as_dict(), clash=k + 1) for k, c in enumerate(hard)])
     rdata = released(data)
     build_seconds = time.monotonic() - t_start
     objective = tuple(instance.objective)
@@ -257,6 +263,8 @@ def solve_relaxed(instance: Instance, families, time_limit: float = 60.0, worker
         raise ScheduleRejected(f"the relaxed schedule breaks rule {wrong[0].rule} ({wrong[0].rule_name}), which "
                                f"was not relaxed: {wrong[0].message}; this is a bug, nothing was written")
     shortfall = {rule: sum(s.shortfall.get(rule, 0) for s in searches) for rule in sorted(rules)}
+    if "coverage" in rules:   # a team without members is in no part: all its minimum is missing
+        shortfall["coverage"] += sum(int(t.need.sum()) for t in data.teams if not len(t.members))
     shortfall["total"] = sum(shortfall.values())
     figure = {"wfh": "wfh_days", "wfh_km": "commute_km_avoided", "fairness": "fairness_max_dev_days",
               "preferences": "preferences_met_weight"}

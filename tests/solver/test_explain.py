@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import sys
 import tempfile
 from fractions import Fraction
@@ -256,7 +257,7 @@ def clashing_instances(draw):
                         offices=[dict(office="O", desks=draw(st.integers(0, 2)))])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(max_examples=int(os.environ.get("GILIRAN_EXPLAIN_EXAMPLES", 60)), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(clashing_instances())
 def test_reported_sets_are_minimal_clashes(case):
     people, kwargs = case
