@@ -124,6 +124,7 @@ def _bundled_instance() -> Path:
 def _run_info(instance, instance_path, *, seed, workers, time_limit) -> dict:
     import ortools
 
+    context = click.get_current_context(silent=True)
     try:
         version = importlib.metadata.version("giliran")
     except importlib.metadata.PackageNotFoundError:
@@ -139,6 +140,7 @@ def _run_info(instance, instance_path, *, seed, workers, time_limit) -> dict:
         "instance": str(instance_path),
         "input_hash": instance.input_hash,
         "command": " ".join(shlex.quote(a) for a in ["giliran", *sys.argv[1:]]),
+        "parameters": dict(sorted(context.params.items())) if context else {},   # every option, defaults too
     }
 
 
