@@ -110,6 +110,31 @@ class ComponentFlow:
             return None
         return self._grid(mcf.flows(self.cell_arcs))
 
+    def keeps_every_rule(self, grid: np.ndarray | None) -> bool:
+        """Does this schedule of the network keep every rule? The network states rules 1–5, 7, 9, 10
+        when nested; rules 6 and 8 (consecutive WFH, desks) are checked on the schedule itself."""
+        if grid is None:
+            return False
+        if self.exact:
+            return True
+        if not getattr(self, "checkable", False):
+            return False
+        comp, data = self.comp, self.comp.data
+        local = {int(e): i for i, e in enumerate(comp.members)}
+        for office in comp.offices:
+            rows = [local[int(e)] for e in office.members]
+            if ((grid[rows] == 0).sum(axis=0) > office.desks).any():
+                return False
+        k = data.max_consecutive_wfh
+        if k is not None:
+            for row in grid:
+                run = 0
+                for mode in row[row >= 0]:
+                    run = run + 1 if mode == 1 else 0
+                    if run > k:
+                        return False
+        return True
+
     def _caps_of_employees(self) -> np.ndarray:
         return self._arrays[2][self.employee_arcs]
 
@@ -257,10 +282,12 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
 
     open_team_days = forbid is None and any(t.open_weeks for t in comp.teams)
     exact = nested and data.max_consecutive_wfh is None and not comp.offices and not open_team_days
+    checkable = nested and not open_team_days    # rules 6 and 8 can then be checked on a schedule
     flow = ComponentFlow(comp, net, employee_arcs, np.array(cell_arcs, dtype=np.int64),
                          np.array(cell_index, dtype=np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
                          exact, totals_fixed)
     flow.mixed = mixed
+    flow.checkable = checkable
     flow.team_rows = team_rows
     flow.group_of = group_of
     return flow
@@ -285,9 +312,10 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
                 forbid[rows, d] = True
     for a, b, rule in comp.pairs:
         ia, ib = local[a], local[b]
-        if rule == "together":
-            return None
         both = (grid[ia] >= 0) & (grid[ib] >= 0)
+        if rule == "together":       # together in the office whenever both are there
+            forbid[ia, both] = forbid[ib, both] = True
+            continue
         forbid[ib, both & (grid[ia] == 1)] = True
         forbid[ia, both & (grid[ia] != 1)] = True
     split = _split_rooms(comp, relaxed, grid, forbid, share_out)

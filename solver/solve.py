@@ -12,10 +12,15 @@ Why it is fast (see ../shared/MEASURED.md):
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import multiprocessing
 import os
+import pickle
+import signal
+import threading
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Callable
@@ -32,6 +37,28 @@ from . import flow
 from .data import WFH, ComponentData, ProblemData, compile_instance, components, split
 from .objectives import Fairness, goal_expression, goal_scale
 from .variables import Variables
+
+
+# Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
+# fork, so the component processes share it.
+class _StopFlag:
+    """A flag in shared memory, set without a lock, so a signal handler can set it safely
+    whatever the interrupted code holds."""
+
+    def __init__(self):
+        self._value = multiprocessing.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def clear(self) -> None:
+        self._value.value = 0
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+
+_STOP = _StopFlag()
 
 
 class ScheduleRejected(RuntimeError):
@@ -107,14 +134,27 @@ class _Search:
     def run(self) -> str:
         """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
         left = self.deadline - time.monotonic()
-        if left <= 0:
+        if left <= 0 or _STOP.is_set():
             return "UNKNOWN"
         self.solver.parameters.max_time_in_seconds = left
         if self.solution is not None:
             self.cells.hint(self.model, self.solution)
         elif self.previous is not None:       # re-planning: the previous schedule is the first guess
             self.cells.hint(self.model, self.previous)
-        status = _status(self.solver.Solve(self.model))
+        done = threading.Event()
+
+        def watch():                          # Ctrl-C or SIGTERM: end the search, keep its best
+            while not done.wait(0.1):
+                if _STOP.is_set():
+                    self.solver.StopSearch()
+                    return
+
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
+        try:
+            status = _status(self.solver.Solve(self.model))
+        finally:
+            done.set()
         if status in ("OPTIMAL", "FEASIBLE"):
             self.solution = self.cells.values(self.solver)
         return status
@@ -151,7 +191,7 @@ class _Search:
                     return self._maximize(goal, best)
                 if self.restricted is not None:      # a schedule that keeps every rule and reaches the bound
                     candidate = self.restricted.cheapest(self._lex_costs(self.restricted, goals), *self.flow_bounds)
-                    if candidate is not None:
+                    if self.restricted.keeps_every_rule(candidate):
                         self.solution = candidate
                         if self._preferences_met(candidate, requests) == best:
                             self.cost_goals.append(requests)
@@ -230,7 +270,7 @@ class _Search:
                     return "OPTIMAL", GoalOutcome(value, value, True)
                 if grid is not None:
                     restricted, candidate = self._restriction(grid)
-                    if candidate is not None and restricted.exact:
+                    if restricted is not None and restricted.keeps_every_rule(candidate):
                         self.restricted = restricted
                         self.solution = candidate
                         value = fair.deviation(candidate, local)
@@ -267,7 +307,7 @@ class _Search:
                 restricted, candidate = self._restriction(grid)
                 if candidate is not None:
                     grid = candidate
-                    if restricted.exact:
+                    if restricted.keeps_every_rule(candidate):
                         self.restricted = restricted
                         self.solution = candidate
                         return "OPTIMAL", GoalOutcome(fair.deviation(candidate, local), z, True)
@@ -310,7 +350,7 @@ class _Search:
         wfh_days = int((self.solution == 1).sum())
         for share_out in ("proportional", "daily"):
             restricted = flow.restrict(self.comp, net, net.max_flow_grid, share_out)
-            if restricted is None or not restricted.exact \
+            if restricted is None or not restricted.checkable \
                     or restricted.max_flow + int(restricted.constant_wfh.sum()) != wfh_days:
                 if not net.mixed:
                     return
@@ -322,7 +362,7 @@ class _Search:
 
             start = restricted.max_flow_grid
             z, grid, _, _ = least_deviation(fair, start, local, probe, guess=fair.guess(start, local))
-            if z < fair.deviation(self.solution, local):
+            if z < fair.deviation(self.solution, local) and restricted.keeps_every_rule(grid):
                 self.solution = grid
             return
 
@@ -413,6 +453,15 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             outcome.status = "UNKNOWN"
     if outcome.status not in ("INFEASIBLE", "UNKNOWN") and len(outcome.goals) < len(comp.data.objective):
         outcome.status = "FEASIBLE"
+    if outcome.status == "UNKNOWN" and search.solution is None and search.flow is not None:
+        # out of time or stopped before any search found a schedule: a restricted network that keeps
+        # every rule may still give one (not optimal)
+        for share_out in ("proportional", "daily"):
+            restricted = flow.restrict(comp, search.flow, search.flow.max_flow_grid, share_out)
+            if restricted is not None and restricted.keeps_every_rule(restricted.max_flow_grid):
+                search.solution = restricted.max_flow_grid
+                outcome.status = "FEASIBLE"
+                break
     outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
     outcome.seconds = time.perf_counter() - t0
     return outcome
@@ -420,6 +469,13 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
 
 # ------------------------------------------------------------------------------ running components
 _SHARED: dict = {}
+
+
+def _worker_signals() -> None:
+    """Component processes: Ctrl-C reaches them through the shared stop flag; SIGTERM (the pool's
+    own way to end them) ends them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_shared(args) -> ComponentOutcome:
@@ -446,7 +502,7 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
     # biggest first, so the long ones do not start last
     order = sorted(jobs, key=lambda j: -len(comps[j[0]].members))
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
             for job, outcome in zip(order, pool.imap(_run_shared, order)):
                 results[job[0]] = outcome
                 if on_done:
@@ -460,7 +516,8 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = None, seed: int = 0,
           log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True,
           scheduler: str | None = None, previous: pd.DataFrame | None = None, replan_from=None,
-          stability: str = "last", relax: tuple[str, ...] = ()) -> Result:
+          stability: str = "last", checkpoint: str | Path | None = None, resume: bool = False,
+          relax: tuple[str, ...] = ()) -> Result:
     """Solve an instance to lexicographic optimality (SPEC §3).
 
     Parameters
@@ -487,6 +544,12 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         Re-planning: keep every day before ``replan_from`` as ``previous`` (a schedule
         ``nip, date, mode``) has it, and change as few later employee-days as possible,
         after the instance's goals (``stability="last"``) or before them (``"first"``).
+    checkpoint, resume
+        A folder where each finished component is kept as it completes; with ``resume``,
+        components found there are not solved again (a run cut short picks up where it was).
+
+    Ctrl-C (SIGINT) or SIGTERM stops the search: each part keeps its best schedule so far
+    and the result is FEASIBLE (or UNKNOWN when some part has none yet).
 
     With ``relax`` (rule families: coverage, requests, weekly, consecutive, desks,
     teamdays, pairs) the closest schedule instead, status RELAXED: see :mod:`solver.relax`.
@@ -495,6 +558,21 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         from .relax import solve_relaxed
 
         return solve_relaxed(instance, relax, time_limit=time_limit, workers=workers, seed=seed)
+    _STOP.clear()
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, lambda *_: _STOP.set())
+    try:
+        return _solve(instance, time_limit, workers, seed, log, progress, check, scheduler, previous,
+                      replan_from, stability, checkpoint, resume)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler, previous, replan_from,
+           stability, checkpoint, resume) -> Result:
     from .check import check as check_roster
 
     t_start = time.monotonic()
@@ -515,10 +593,17 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
         parts = components(data, link_offices=False, extra_links=links)
         comps = split(data, parts)
         keys = [p.tobytes() for p in parts]
+        store = _Checkpoint(checkpoint, instance, data, seed) if checkpoint else None
+        if store and resume:
+            for k in keys:
+                if k not in cache and (kept := store.load(k)) is not None:
+                    cache[k] = kept
         todo = [i for i, k in enumerate(keys) if k not in cache]
         done_count = [len(parts) - len(todo)]
 
         def on_done(i, outcome):
+            if store and outcome.status == "OPTIMAL":
+                store.save(keys[i], outcome)
             done_count[0] += 1
             if progress:
                 progress({"done": done_count[0], "total": len(parts), "elapsed": time.monotonic() - t_start})
@@ -566,6 +651,9 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
 
     goals = _combine_goals(data, outcomes)
     status = "OPTIMAL" if all(o.status == "OPTIMAL" for o in outcomes) and all(g.proven for g in goals) else "FEASIBLE"
+    if _STOP.is_set():
+        status = "FEASIBLE"
+        details["interrupted"] = True
     schedule = schedule_frame(data, grid)
     details["components"] = len(parts)
     details["team_days"] = _team_days(data, grid)
@@ -593,6 +681,35 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
             if g.goal == "stability":
                 g.value = float(kept)
     return result
+
+
+class _Checkpoint:
+    """Finished components of a run, kept on disk so that the same run can resume."""
+
+    def __init__(self, folder, instance: Instance, data: ProblemData, seed: int):
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        salt = hashlib.sha256()
+        salt.update(instance.model_dump_json().encode())
+        salt.update(repr((seed, data.objective, data.replan_from, sorted(data.keep))).encode())
+        self.salt = salt.hexdigest()
+
+    def _path(self, key: bytes) -> Path:
+        return self.folder / (hashlib.sha256(self.salt.encode() + key).hexdigest()[:32] + ".pickle")
+
+    def load(self, key: bytes) -> ComponentOutcome | None:
+        try:
+            with open(self._path(key), "rb") as f:
+                return pickle.load(f)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+            return None
+
+    def save(self, key: bytes, outcome: ComponentOutcome) -> None:
+        path = self._path(key)
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as f:
+            pickle.dump(outcome, f)
+        os.replace(tmp, path)
 
 
 def _previous_grid(comp: ComponentData) -> np.ndarray:
