@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import shlex
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -175,10 +176,12 @@ def main(ctx, lang, quiet, verbose):
               help="Closest schedule when the rules cannot all hold: these rule families (comma-separated: "
                    "coverage, requests, weekly, consecutive, desks, teamdays, pairs) may be broken, as little "
                    "as possible; status RELAXED. Caps and essential services always hold.")
+@click.option("--resume", is_flag=True,
+              help="Pick up a run that was cut short: parts it finished (kept beside OUT) are not solved again.")
 @_search
 @_common
 def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, previous=None, replan_from=None,
-          stability="last", scheduler=None, anonymize=False, relax=None):
+          stability="last", scheduler=None, anonymize=False, relax=None, resume=False):
     """Solve INSTANCE (default: the bundled instances/jakarta-2023) and write OUT.
 
     Exit 0 with a schedule, 3 if no schedule keeps every rule, 4 if none was found
@@ -209,6 +212,12 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
             _fail(f"--relax: {exc}")
         if not extra["relax"]:
             _fail("--relax: name at least one rule family")
+    # finished parts are kept beside OUT while the run lasts, so that --resume can pick them up
+    checkpoint = Path(out_dir).absolute().parent / f".{Path(out_dir).absolute().name}.resume"
+    if not resume and checkpoint.exists():
+        shutil.rmtree(checkpoint, ignore_errors=True)
+    if not extra.get("relax"):
+        extra.update(checkpoint=checkpoint, resume=resume)
     try:
         with SolveProgress(lang=s.lang, quiet=s.quiet, console=s.err) as progress:
             result = solve_instance(inst, time_limit=time_limit, workers=workers, seed=seed, log=s.verbose,
@@ -229,6 +238,8 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
         write_outputs(out_dir, inst, result, lang=s.lang, run_info=info, formats=formats)
     except OutputFolderError as exc:
         _fail(str(exc))
+    if result.status != "UNKNOWN" and not result.details.get("interrupted"):
+        shutil.rmtree(checkpoint, ignore_errors=True)
     if not s.quiet:
         print_summary(result, lang=s.lang, console=s.out)
     if result.infeasibility:
