@@ -225,6 +225,7 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
                                     replan_from=replan_from.date() if replan_from else None,
                                     stability=stability, scheduler=scheduler, **extra)
     except ScheduleRejected as exc:
+        shutil.rmtree(checkpoint, ignore_errors=True)
         reason = _pseudonyms(inst).text(str(exc)) if anonymize else exc
         _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {reason}",
               EXIT_VIOLATIONS)
