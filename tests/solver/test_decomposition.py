@@ -1,0 +1,47 @@
+"""solver/solve.py's decomposition: components solved apart give the whole instance's optimum,
+and the number of worker processes does not change the schedule."""
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+
+from models import Instance
+from models.generate import generate_instance
+from solver import solve
+
+solve_module = importlib.import_module("solver.solve")
+
+
+def _goals(result) -> list[tuple[str, float, bool]]:
+    return [(g.goal, g.value, g.proven) for g in result.goals]
+
+
+@pytest.mark.parametrize(("employees", "units", "seed", "hybrid", "consecutive"), [
+    (24, 3, 0, False, None),
+    (24, 3, 0, True, None),
+    (36, 3, 1, True, None),
+    (48, 2, 2, False, 3),
+    (48, 3, 2, True, None),
+    (60, 3, 3, False, None),
+])
+def test_decomposed_and_whole_give_the_same_goals(tmp_path, monkeypatch, employees, units, seed, hybrid, consecutive):
+    inst = Instance.load(generate_instance(tmp_path, employees=employees, units=units, seed=seed,
+                                           hybrid_rules=hybrid, max_consecutive_wfh=consecutive))
+    decomposed = solve(inst, time_limit=20, workers=1)
+    assert decomposed.details["components"] > 1
+    # the whole instance as one component: every employee in a single part
+    monkeypatch.setattr(solve_module, "components", lambda data, **_: [np.arange(data.n_employees)])
+    whole = solve(inst, time_limit=20, workers=1)
+    assert whole.details["components"] == 1
+    assert decomposed.status == whole.status == "OPTIMAL"
+    assert _goals(decomposed) == pytest.approx(_goals(whole))
+
+
+def test_workers_do_not_change_the_schedule(tmp_path):
+    inst = Instance.load(generate_instance(tmp_path, employees=300, units=20, seed=2))
+    one = solve(inst, time_limit=60, workers=1)
+    two = solve(inst, time_limit=60, workers=2)
+    assert one.status == two.status == "OPTIMAL"
+    assert one.schedule.to_csv(index=False) == two.schedule.to_csv(index=False)
