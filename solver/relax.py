@@ -220,9 +220,15 @@ def solve_relaxed(instance: Instance, families, time_limit: float = 60.0, worker
         parts = components(rdata, link_offices=False, extra_links=links)
         comps = [released_component(rdata, c) for c in split(rdata, parts)]
         searches = []
-        for comp in comps:
-            search = _Relaxed(data, comp, rules, seed, deadline)
+        for k, comp in enumerate(comps):
+            # a fair share of the time for the shortfall and the goals up to fairness; the rest after it
+            share = (deadline - time.monotonic()) * (0.7 if after_fairness else 1.0) / (len(comps) - k)
+            search = _Relaxed(data, comp, rules, seed, time.monotonic() + share)
             status = search.least_shortfall()
+            if status == "UNKNOWN":            # no schedule in its share: let it take what is left
+                search.deadline = deadline
+                search.outcome.status = "OPTIMAL"
+                status = search.least_shortfall()
             if status == "INFEASIBLE":
                 findings = explain(data, comp, relaxed=frozenset(rules),
                                    time_limit=max(1.0, deadline - time.monotonic()), seed=seed)
@@ -236,7 +242,8 @@ def solve_relaxed(instance: Instance, families, time_limit: float = 60.0, worker
             searches.append(search)
         worst = max((s.outcome.goals["fairness"].value for s in searches if "fairness" in s.outcome.goals),
                     default=Fraction(0))
-        for search in searches:
+        for k, search in enumerate(searches):
+            search.deadline = time.monotonic() + (deadline - time.monotonic()) / (len(searches) - k)
             if after_fairness and len(search.outcome.goals) == len(before) + 1:
                 search.goal("fairness", cap=worst)
                 for goal in after_fairness:
