@@ -449,9 +449,11 @@ def generate(out, employees, units, seed, no_hybrid_rules, max_consecutive_wfh, 
 @click.option("--baseline", is_flag=True, help="Also solve the instance unchanged, as the first row.")
 @click.option("-o", "--out", "out_dir", default="whatif", show_default=True, type=click.Path(path_type=Path),
               help="Output folder: whatif.csv, whatif.png (with --sweep) and a folder per variant.")
+@click.option("--anonymize", is_flag=True, help="Write and print stable pseudonyms instead of NIPs and names.")
 @_search
 @_common
-def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, seed, lang, quiet, verbose):
+def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, seed, lang, quiet, verbose,
+           anonymize=False):
     """Solve variants of INSTANCE changed by --set and --sweep, and tabulate their figures.
 
     Keys: categories.<id>.max_wfh, phases.<name>.max_wfh.<category>, phases.<name>.start|end,
@@ -486,7 +488,7 @@ def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, se
                 s.err.print(_t("variant", s.lang, i=i + 1, n=len(variants), changes=changes, status=row["status"]),
                             markup=False, soft_wrap=True)
         table = run_variants(inst, variants, time_limit=time_limit, workers=workers, seed=seed, out_dir=out_dir,
-                             sweep=sweep_key, lang=s.lang, log=s.verbose, on_variant=for_each,
+                             sweep=sweep_key, lang=s.lang, log=s.verbose, on_variant=for_each, anonymize=anonymize,
                              run_info=_run_info(inst, instance, seed=seed, workers=workers, time_limit=time_limit))
     except (InputError, OutputFolderError) as exc:
         _fail(str(exc))

@@ -278,7 +278,7 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
                  workers: int | None = None, seed: int = 0, out_dir=None, sweep: str | None = None,
                  lang: str = "en", run_info: dict | None = None, log: bool = False,
                  progress: Callable | None = None,
-                 on_variant: Callable[[int, dict], None] | None = None) -> pd.DataFrame:
+                 on_variant: Callable[[int, dict], None] | None = None, anonymize: bool = False) -> pd.DataFrame:
     """Solve each variant of an instance and tabulate its figures.
 
     Every variant is checked (:func:`apply_changes`) before any is solved, so a bad
@@ -305,6 +305,8 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
         What reproduces the run, stored in each variant's ``report.json`` with its changes.
     on_variant
         Called with ``(index, row)`` as each variant is done.
+    anonymize
+        Pseudonyms instead of NIPs and names in the rows and outputs (:mod:`report.anonymize`).
 
     Returns
     -------
@@ -331,6 +333,10 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
         rows = []
         for i, (changes, inst) in enumerate(zip(variants, instances)):
             result = solve(inst, time_limit=time_limit, workers=workers, seed=seed, log=log, progress=progress)
+            if anonymize:
+                from report.anonymize import anonymize as pseudonymize
+
+                inst, result = pseudonymize(inst, result)
             row = {k: _setting(changes.get(k)) if k in changes else None for k in keys}
             row.update(_row(inst, result))
             if staging is not None:
@@ -338,6 +344,8 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
 
                 row["folder"] = variant_name(i, changes)
                 info = {**(run_info or {}), "changes": {k: _setting(v) for k, v in changes.items()}}
+                if anonymize:
+                    info["input_hash"] = inst.input_hash      # the public one: the real one keys the pseudonyms
                 formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
                 write_outputs(staging / row["folder"], inst, result, lang=lang, run_info=info, formats=formats)
             rows.append(row)

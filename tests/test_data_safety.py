@@ -451,3 +451,17 @@ def test_cli_refuses_a_corrupted_schedule_and_writes_nothing(tmp_path, folder, m
     if path != "whatif":                                          # nor is a previous output replaced
         again = run(*[previous if a == out else a for a in args])
         assert again.exit_code == 1 and snapshot(previous) == kept
+
+
+def test_whatif_anonymize(tmp_path, clash):
+    done = run("whatif", clash, "--baseline", "--set", "categories.adm.max_wfh=0.6", "-o", tmp_path / "whatif",
+               "--workers", 1, "--anonymize")
+    assert done.exit_code == 0, done.output
+    p = Pseudonyms(Instance.load(clash))
+    assert not leaked(done.output) and p.nip("=NIPQ+1") in done.output
+    text = (tmp_path / "whatif" / "whatif.csv").read_text()
+    for variant in sorted(p for p in (tmp_path / "whatif").iterdir() if p.is_dir()):
+        text += output_text(variant)
+        report = json.loads((variant / "report.json").read_text())
+        assert report["run"]["input_hash"] == public_hash(Instance.load(clash).input_hash)
+    assert not leaked(text) and p.nip("+NIPR4") in text
