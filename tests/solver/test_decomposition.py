@@ -14,8 +14,9 @@ from solver import solve
 solve_module = importlib.import_module("solver.solve")
 
 
-def _goals(result) -> list[tuple[str, float, bool]]:
-    return [(g.goal, g.value, g.proven) for g in result.goals]
+def _goals(result) -> dict[str, float]:
+    assert all(g.proven for g in result.goals)
+    return {g.goal: g.value for g in result.goals}
 
 
 @pytest.mark.parametrize(("employees", "units", "seed", "hybrid", "consecutive"), [
@@ -40,8 +41,11 @@ def test_decomposed_and_whole_give_the_same_goals(tmp_path, monkeypatch, employe
 
 
 def test_workers_do_not_change_the_schedule(tmp_path):
-    inst = Instance.load(generate_instance(tmp_path, employees=300, units=20, seed=2))
+    # small units, so that every part is proven well within the limit: a part cut short by the
+    # clock could end anywhere, and then only its proven figures would have to agree
+    inst = Instance.load(generate_instance(tmp_path, employees=300, units=40, seed=2))
+    inst = inst.model_copy(update={"objective": ["wfh", "fairness"]})
     one = solve(inst, time_limit=60, workers=1)
     two = solve(inst, time_limit=60, workers=2)
-    assert one.status == two.status == "OPTIMAL"
+    assert one.status == two.status == "OPTIMAL", [(g.goal, g.value, g.bound) for g in one.goals + two.goals]
     assert one.schedule.to_csv(index=False) == two.schedule.to_csv(index=False)
