@@ -272,7 +272,8 @@ def compile_instance(inst: Instance, previous=None, replan_from: dt.date | None 
             on_leave = len(members) - int(pres[d])
             conflicts.append(Conflict(
                 "coverage",
-                f"team {t.team} needs {int(need[d])} on site on {days[d]}; only {int(pres[d])} members are present"
+                f"team {t.team} needs {int(need[d])} on site on {days[d]}; only {int(pres[d])} "
+                f"{'member is' if int(pres[d]) == 1 else 'members are'} present"
                 + (f" ({on_leave} on leave)" if on_leave else ""),
                 date=days[d], unit=t.unit, team=t.team, needed=int(need[d]), possible=int(pres[d]),
                 employees=[inst.employees[m].nip for m in members if present[m, d]]))
@@ -419,7 +420,7 @@ def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
         out: list[list] = [[] for _ in parts]
         for item in items:
             m = first_member(item)
-            if m is not None:
+            if m is not None and part_of[m] >= 0:      # parts need not cover every employee
                 out[part_of[m]].append(item)
         return out
 
@@ -435,10 +436,10 @@ def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
         if not len(o.members):
             continue
         owners = np.unique(part_of[o.members])
-        if len(owners) == 1:
+        if len(owners) == 1 and owners[0] >= 0:
             offices[owners[0]].append(o)
         else:  # an office shared by parts is checked after the parts are solved (see solver.solve)
-            for i in owners:
+            for i in owners[owners >= 0]:
                 sub = o.members[part_of[o.members] == i]
                 offices[i].append(OfficeData(o.office, -1, sub))
     return [ComponentData(data, p, cap_groups[i], teams[i], [o for o in offices[i] if o.desks >= 0],
