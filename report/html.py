@@ -18,7 +18,7 @@ from models import Instance
 from models.result import Result
 
 from .i18n import tr
-from .tables import ReportTables, fmt_number, normalize_schedule, team_days_by_team
+from .tables import ReportTables, fmt_number, normalize_schedule, team_day_text, team_days_by_team
 
 COLOURS = {"WFH": "#4caf50", "WFO": "#5b9bd5", "LEAVE": "#bdbdbd", "cap": "#c0392b", "phase": "#ffd966"}
 
@@ -37,12 +37,17 @@ th,td{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td.n{text-align:right}
 img{max-width:100%;height:auto}
 .note{color:#666;font-size:.85em}
+table.team-days td:nth-child(-n+3),table.desks td{white-space:nowrap}
+.bar{display:inline-block;width:60px;height:8px;background:#e0e0e0;vertical-align:middle}
+.bar span{display:block;height:100%;background:#5b9bd5}
 @page{size:A4;margin:12mm}
 @media print{body{margin:0;max-width:none;font-size:10pt}
  h2{break-after:avoid}figure,img,.kpis,table{break-inside:avoid}img{max-width:100%}}
 """
 
 MAX_TABLE_ROWS = 500
+DPI = 90
+CAP_LINE_STYLES = ("-", "--", ":", "-.")
 KPI_ORDER = ("employees", "working_days", "wfh_days", "wfo_days", "leave_days", "wfh_rate",
              "fairness_max_dev_days", "preferences_met_weight", "commute_km_avoided")
 
@@ -52,9 +57,22 @@ def _e(value) -> str:
 
 
 def _png(fig) -> str:
+    # Margins are set by hand (see _margins): bbox_inches="tight" or a layout engine would draw each
+    # figure twice, and the charts are most of the report's time.
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=DPI)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _margins(fig, *, left: float, right: float, top: float, bottom: float, **space) -> dict:
+    """Gridspec margins from sizes in inches (label room around the axes), as figure fractions."""
+    width, height = fig.get_size_inches()
+    return dict(left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height, **space)
+
+
+def _text_inches(texts, fontsize: float) -> float:
+    """About how wide the longest text is when drawn (DejaVu Sans averages under 0.6 em a character)."""
+    return max((len(x) for x in texts), default=0) * fontsize * 0.58 / 72
 
 
 def _date_ticks(ax, days: list[dt.date], axis: str = "x") -> None:
@@ -92,20 +110,27 @@ def heatmap_chart(instance: Instance, tables: ReportTables, lang: str) -> str:
     share = share[keep] if keep else np.zeros((0, len(tables.days)))
     rows = max(len(labels), 1)
     height = min(2.2 + 0.17 * rows, 40)
+    fontsize = 6 if len(labels) > 40 else 7
+    names = [f"{u} · {c}" for u, c in labels] if len(labels) <= 150 else []
     fig = Figure(figsize=(11, height + 1.6))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1.4, height], width_ratios=[40, 1], hspace=0.08, wspace=0.02)
+    grid = fig.add_gridspec(2, 2, height_ratios=[1.4, height], width_ratios=[40, 1], hspace=0.06, wspace=0.02,
+                            **_margins(fig, left=0.4 + _text_inches(names, fontsize), right=0.55, top=0.55,
+                                       bottom=0.75))
     ax_cap = fig.add_subplot(grid[0, 0])
     ax = fig.add_subplot(grid[1, 0], sharex=ax_cap)
     ax_bar = fig.add_subplot(grid[1, 1])
     x = np.arange(len(tables.days))
-    for cat, caps in tables.caps.items():
-        ax_cap.step(x, [float(c) for c in caps], where="mid", label=cat, lw=1.6)
+    # Categories often share a cap: distinct line styles keep each one visible.
+    for k, (cat, caps) in enumerate(tables.caps.items()):
+        ax_cap.step(x, [float(c) for c in caps], where="mid", label=cat, lw=1.6,
+                    ls=CAP_LINE_STYLES[k % len(CAP_LINE_STYLES)])
     _phase_spans(ax_cap, tables)
     ax_cap.set_ylim(-0.05, 1.05)
     ax_cap.set_ylabel(tr("title.caps", lang), fontsize=7)
-    ax_cap.legend(fontsize=7, loc="upper left", ncol=min(4, len(tables.caps)), frameon=False)
+    ax_cap.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=len(tables.caps),
+                  frameon=False, borderaxespad=0.2)
     ax_cap.tick_params(labelbottom=False, labelsize=7)
-    ax_cap.set_title(tr("title.heatmap", lang), fontsize=11)
+    ax_cap.set_title(tr("title.heatmap", lang), fontsize=11, loc="left")
     image = ax.imshow(np.ma.masked_invalid(share), aspect="auto", cmap="YlOrRd", vmin=0, vmax=1,
                       interpolation="nearest")
     if instance.cap_scope == "unit":
@@ -125,9 +150,9 @@ def heatmap_chart(instance: Instance, tables: ReportTables, lang: str) -> str:
             ax.axvline(j - 0.5, color="#7f6000", lw=1.2)
         if phase and (j == len(tables.days) - 1 or tables.phase_of_day[j + 1] != phase):
             ax.axvline(j + 0.5, color="#7f6000", lw=1.2)
-    if len(labels) <= 150:
+    if names:
         ax.set_yticks(range(len(labels)))
-        ax.set_yticklabels([f"{u} · {c}" for u, c in labels], fontsize=6 if len(labels) > 40 else 7)
+        ax.set_yticklabels(names, fontsize=fontsize)
     else:
         ax.set_yticks([])
     _date_ticks(ax, tables.days)
@@ -151,6 +176,8 @@ def daily_chart(tables: ReportTables, lang: str) -> str:
     for g in tables.cap_rows:
         allowed += g.cap
     fig = Figure(figsize=(11, 3.6))
+    fig.subplots_adjust(**_margins(fig, left=0.65, right=0.75 + _text_inches(
+        [tr(k, lang) for k in ("legend.cap_total", "legend.wfh")], 7), top=0.35, bottom=0.7))
     ax = fig.add_subplot()
     _phase_spans(ax, tables)
     ax.bar(x, wfh, color=COLOURS["WFH"], label=tr("legend.wfh", lang), width=0.8)
@@ -159,7 +186,7 @@ def daily_chart(tables: ReportTables, lang: str) -> str:
     ax.step(x, allowed, where="mid", color=COLOURS["cap"], lw=2, label=tr("legend.cap_total", lang))
     ax.set_ylabel(tr("axis.people", lang), fontsize=8)
     ax.set_title(tr("title.daily", lang), fontsize=11)
-    ax.legend(fontsize=7, loc="lower right", ncol=4)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     ax.tick_params(labelsize=7)
     ax.set_xlim(-0.6, len(x) - 0.4)
     _date_ticks(ax, tables.days)
@@ -174,7 +201,8 @@ def fairness_chart(tables: ReportTables, lang: str) -> str | None:
     if df.empty:
         return None
     fig = Figure(figsize=(11, 3.8))
-    ax, ax_hist = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    ax, ax_hist = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2], **_margins(
+        fig, left=0.6, right=0.15, top=0.35, bottom=0.5, wspace=0.2)})
     top = float(max(df["fair_share"].max(), df["wfh_days"].max(), 1))
     ax.plot([0, top], [0, top], color=COLOURS["cap"], lw=1, label=tr("legend.fair", lang))
     ax.scatter(df["fair_share"], df["wfh_days"], s=8, alpha=0.35, color=COLOURS["WFH"], linewidths=0)
@@ -188,7 +216,6 @@ def fairness_chart(tables: ReportTables, lang: str) -> str | None:
     ax_hist.set_ylabel(tr("axis.people", lang), fontsize=8)
     ax_hist.set_title(tr("title.deviation", lang), fontsize=10)
     ax_hist.tick_params(labelsize=7)
-    fig.tight_layout()
     return _png(fig)
 
 
@@ -206,6 +233,47 @@ def _rows_table(rows: list[dict], columns: list[tuple[str, str]], lang: str) -> 
     out.append("</table>")
     if len(rows) > MAX_TABLE_ROWS:
         out.append(f"<p class='note'>… {len(rows) - MAX_TABLE_ROWS} more (report.json)</p>")
+    return "\n".join(out)
+
+
+def desks_section(instance: Instance, tables: ReportTables, t) -> str:
+    """Per office: desks, staff, the most on site in a day (and when), the mean, days with every desk taken."""
+    staff: dict[str, int] = {}
+    for e in instance.employees:
+        if e.office:
+            staff[e.office] = staff.get(e.office, 0) + 1
+    heads = ("col.office", "col.desks", "col.staff", "col.peak_onsite", "col.peak_date", "col.mean_onsite",
+             "col.days_full")
+    out = [f"<h2>{_e(t('title.desks'))}</h2><table class='desks'><tr>"
+           + "".join(f"<th>{_e(t(h))}</th>" for h in heads) + "</tr>"]
+    for office, onsite, desks in tables.office_rows:
+        peak = int(onsite.max()) if len(onsite) else 0
+        when = tables.days[int(onsite.argmax())].strftime("%d/%m") if len(onsite) else ""
+        full = int((onsite >= desks).sum())
+        use = min(peak / desks, 1.0) if desks else 0.0
+        bar = (f"<span class='bar'><span style='width:{use * 100:.0f}%'></span></span>")
+        out.append(f"<tr data-office='{_e(office)}' data-desks='{desks}' data-peak='{peak}'>"
+                   f"<td>{_e(office)}</td><td class='n'>{desks}</td><td class='n'>{staff.get(office, 0)}</td>"
+                   f"<td class='n'>{peak} {bar} {use * 100:.0f}%</td><td>{_e(when)}</td>"
+                   f"<td class='n'>{float(onsite.mean()) if len(onsite) else 0:.1f}</td>"
+                   f"<td class='n'>{full}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def team_days_section(instance: Instance, team_days: dict[str, list[dt.date]], t) -> str:
+    """A line per team with its team days (SPEC §2 rule 9), as a planner announces them."""
+    unit_of = {tm.team: tm.unit for tm in instance.teams}
+    out = [f"<h2>{_e(t('title.team_days'))}</h2><table class='team-days'><tr>"
+           + "".join(f"<th>{_e(t(h))}</th>" for h in ("col.team", "col.unit", "col.weekdays", "col.team_days"))
+           + "</tr>"]
+    for team, days in sorted(team_days.items())[:MAX_TABLE_ROWS]:
+        weekdays, dates = team_day_text(days, t)
+        out.append(f"<tr data-team='{_e(team)}'><td>{_e(team)}</td><td>{_e(unit_of.get(team, ''))}</td>"
+                   f"<td>{_e(weekdays)}</td><td>{_e(dates)}</td></tr>")
+    out.append("</table>")
+    if len(team_days) > MAX_TABLE_ROWS:
+        out.append(f"<p class='note'>… {len(team_days) - MAX_TABLE_ROWS} more (report.json)</p>")
     return "\n".join(out)
 
 
@@ -276,13 +344,11 @@ def render_html(instance: Instance, result: Result, report: dict, *, lang: str =
     else:
         parts.append(f"<p class='note'>{_e(t('note.no_schedule'))}</p>")
 
+    if tables is not None and instance.offices:
+        parts.append(desks_section(instance, tables, t))
     team_days = team_days_by_team(result.details)
     if team_days:
-        parts.append(f"<h2>{_e(t('title.team_days'))}</h2><table><tr><th>{_e(t('col.team'))}</th>"
-                     f"<th>{_e(t('col.team_days'))}</th></tr>")
-        for team, days in sorted(team_days.items())[:MAX_TABLE_ROWS]:
-            parts.append(f"<tr><td>{_e(team)}</td><td>{_e(', '.join(d.strftime('%d/%m') for d in days))}</td></tr>")
-        parts.append("</table>")
+        parts.append(team_days_section(instance, team_days, t))
 
     run = report.get("run") or {}
     if run:

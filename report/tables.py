@@ -71,6 +71,24 @@ def team_days_by_team(details: dict) -> dict[str, list[dt.date]]:
     return out
 
 
+def team_day_text(days: list[dt.date], t) -> tuple[str, str]:
+    """How a planner announces a team's days: (the weekdays, the dates).
+
+    The weekdays read ``Wed`` when the team always meets on one weekday, else each
+    weekday with how many weeks it is used (``Mon 2, Wed 5``); the dates read
+    ``Wed 23/08, Wed 30/08, …``. ``t`` is the translator of :func:`report.i18n.tr`.
+    """
+    counts: dict[int, int] = {}
+    for d in days:
+        counts[d.weekday()] = counts.get(d.weekday(), 0) + 1
+    if len(counts) == 1:
+        weekdays = t(f"weekday.{next(iter(counts))}")
+    else:
+        weekdays = ", ".join(f"{t(f'weekday.{w}')} {n}" for w, n in sorted(counts.items()))
+    dates = ", ".join(f"{t(f'weekday.{d.weekday()}')} {d.strftime('%d/%m')}" for d in days)
+    return weekdays, dates
+
+
 @dataclass
 class CapRow:
     """One cap group (scope × category) and its daily figures."""

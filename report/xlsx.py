@@ -23,7 +23,7 @@ from models import Instance
 from models.result import Result
 
 from .i18n import tr
-from .tables import CODE_MODE, ReportTables, normalize_schedule, safe_text
+from .tables import CODE_MODE, MISSING, ReportTables, normalize_schedule, safe_text
 
 MODE_FILL = {"WFH": "C6EFCE", "WFO": "BDD7EE", "LEAVE": "D9D9D9"}
 HEADER_FILL = "F2F2F2"
@@ -51,6 +51,7 @@ class _Styles:
             specs[f"giliran-{mode}"] = NamedStyle(f"giliran-{mode}", fill=PatternFill("solid", fgColor=colour),
                                                   alignment=center)
         self._arrays = {}
+        self._shared = {}
         for name, style in specs.items():
             wb.add_named_style(style)
             cell = WriteOnlyCell(ws)
@@ -63,6 +64,17 @@ class _Styles:
         if comment:
             c.comment = Comment(comment, AUTHOR, width=260, height=90)
         return c
+
+    def shared(self, ws, value, style: str) -> WriteOnlyCell:
+        """One styled cell to append many times (the roster's 100,000s of mode cells).
+
+        Safe in write-only mode: ``append`` gives the cell its row and column and writes
+        it out before taking the next value, so nothing keeps the object between uses.
+        """
+        key = (id(ws), value, style)
+        if key not in self._shared:
+            self._shared[key] = self.cell(ws, value, style)
+        return self._shared[key]
 
 
 def _sheet(wb: Workbook, title: str, widths: list[float]):
@@ -123,14 +135,19 @@ def write_workbook(path, instance: Instance, result: Result, *, lang: str = "en"
 
 def _roster(wb, ws, styles, instance, result, tables: ReportTables, t) -> None:
     """One row per employee, one column per working date; phase dates marked, days off noted."""
-    from .tables import team_days_by_team
+    from .tables import team_day_text, team_days_by_team
 
     team_days = team_days_by_team(result.details)
+    # The weekday when a team always meets on one, else its dates: what a planner announces.
+    team_text = {}
+    for team, days in team_days.items():
+        weekdays, dates = team_day_text(days, t)
+        team_text[team] = weekdays if len({d.weekday() for d in days}) == 1 else dates
     fixed = [t("col.nip"), t("col.name"), t("col.unit"), t("col.team"), t("col.category")]
     widths = [20, 28, 22, 18, 20]
     if team_days:
         fixed.append(t("col.team_days"))
-        widths.append(16)
+        widths.append(min(60, max([16] + [len(v) for v in team_text.values()])))
     ws.freeze_panes = f"{get_column_letter(len(fixed) + 1)}2"
     for i, w in enumerate(widths + [11] * len(tables.days), start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
@@ -151,16 +168,14 @@ def _roster(wb, ws, styles, instance, result, tables: ReportTables, t) -> None:
         header.append(styles.cell(ws, day.isoformat(), "phase" if phase else "header", "\n".join(notes) or None))
     ws.append(header)
 
-    labels = {code: t(f"mode.{mode}") for code, mode in CODE_MODE.items()}
-    style_of = {code: mode for code, mode in CODE_MODE.items()}
+    mode_cell = {code: styles.shared(ws, t(f"mode.{mode}"), mode) for code, mode in CODE_MODE.items()}
+    mode_cell[MISSING] = None
     for i, e in enumerate(instance.employees):
         row = [safe_text(e.nip), safe_text(e.name or ""), safe_text(e.unit), safe_text(e.team or ""),
                safe_text(e.category)]
         if team_days:
-            days = team_days.get(e.team or "", [])
-            row.append(", ".join(t(f"weekday.{w}") for w in sorted({d.weekday() for d in days})))
-        for code in tables.grid[i].tolist():
-            row.append(styles.cell(ws, labels[code], style_of[code]) if code >= 0 else None)
+            row.append(team_text.get(e.team or "", ""))
+        row.extend(mode_cell[code] for code in tables.grid[i].tolist())
         ws.append(row)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(fixed) + len(tables.days))}{len(instance.employees) + 1}"
 
@@ -201,13 +216,18 @@ def _teams(wb, styles, tables: ReportTables, t) -> None:
 
 def _offices(wb, styles, tables: ReportTables, t) -> None:
     """Per office and date: employees in the office against its desks (rule 8)."""
-    ws = _sheet(wb, t("sheet.offices"), [22, 12, 14, 10])
-    header = [t("col.office"), t("col.date"), t("col.onsite"), t("col.desks")]
+    ws = _sheet(wb, t("sheet.offices"), [38, 12, 14, 10, 12, 18])
+    header = [t("col.office"), t("col.date"), t("col.onsite"), t("col.desks"), t("col.desk_use"),
+              t("col.desks_full")]
+    yes, no = t("yes"), t("no")
 
     def rows():
         for office, onsite, desks in tables.office_rows:
             for j, day in enumerate(tables.days):
-                yield [safe_text(office), day, int(onsite[j]), desks]
+                used = int(onsite[j])
+                yield [safe_text(office), day, used, desks,
+                       styles.cell(ws, used / desks if desks else 0.0, "percent"),
+                       styles.cell(ws, yes, "binds") if used >= desks else no]
     _table(ws, styles, header, rows())
 
 
