@@ -35,7 +35,7 @@ from models.result import GoalResult, Result
 from .constraints import add_constraints
 from . import flow
 from .data import WFH, ComponentData, ProblemData, compile_instance, components, split
-from .objectives import Fairness, goal_expression, goal_scale
+from .objectives import Deviation, Fairness, goal_expression, goal_scale
 from .variables import Variables
 
 
@@ -101,12 +101,15 @@ class _Search:
     def __init__(self, comp: ComponentData, settings: Settings, deadline: float):
         t0 = time.perf_counter()
         self.comp = comp
-        self.model = cp_model.CpModel()
-        self.cells = Variables(self.model, comp)
-        add_constraints(self.model, comp, self.cells)
-        self.fairness: Fairness | None = None
+        self.local = {int(e): i for i, e in enumerate(comp.members)}
+        # the CP-SAT model is built only when a search needs it: networks settle most parts alone
+        self._model: cp_model.CpModel | None = None
+        self._known: list[tuple[str, int]] = []        # sum goals held at a value
+        self._limits: list[int] | None = None          # fairness: each group's M_g bound
+        self._totals: np.ndarray | None = None         # fairness: a schedule whose group totals are fixed
+        self.dev: Deviation | None = None
         if "fairness" in comp.data.objective and comp.fairness_groups:
-            self.fairness = Fairness(self.model, comp, self.cells)
+            self.dev = Deviation(comp)
         self.solver = cp_model.CpSolver()
         p = self.solver.parameters
         p.num_workers = 1            # deterministic, whatever the machine; parallelism is across components
@@ -126,10 +129,53 @@ class _Search:
         if comp.keep:
             self.previous = np.where(comp.data.present[comp.members], 0, -1).astype(np.int8)
             for e, d, mode, _ in comp.keep:
-                self.previous[self.cells.local[e], d] = mode
+                self.previous[self.local[e], d] = mode
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
+
+    # ------------------------------------------------------------------ the CP-SAT model, on demand
+    def _ensure_model(self) -> None:
+        if self._model is not None:
+            return
+        t0 = time.perf_counter()
+        self._model = cp_model.CpModel()
+        self._cells = Variables(self._model, self.comp)
+        add_constraints(self._model, self.comp, self._cells)
+        self._fairness = Fairness(self._model, self.comp, self._cells) if self.dev is not None else None
+        for goal, value in self._known:
+            self._hold(goal, value)
+        if self._totals is not None:
+            self._fairness.fix_totals(self._totals, self.local)
+        if self._limits is not None:
+            self._fairness.limit(self._limits)
+        self.build_seconds += time.perf_counter() - t0
+
+    @property
+    def model(self) -> cp_model.CpModel:
+        self._ensure_model()
+        return self._model
+
+    @property
+    def cells(self) -> Variables:
+        self._ensure_model()
+        return self._cells
+
+    def _hold(self, goal: str, value: int) -> None:
+        variables, weights, constant = goal_expression(goal, self.comp, self._cells)
+        if variables:
+            self._model.Add(cp_model.LinearExpr.WeightedSum(variables, weights) >= value - constant)
+
+    def _limit(self, limits: list[int]) -> None:
+        """Fairness: every group's M_g ≤ its limit from now on (until the next call)."""
+        self._limits = list(limits)
+        if self._model is not None and self._fairness is not None:
+            self._fairness.limit(self._limits)
+
+    def _fix_totals(self, grid: np.ndarray) -> None:
+        self._totals = grid
+        if self._model is not None and self._fairness is not None:
+            self._fairness.fix_totals(grid, self.local)
 
     def run(self) -> str:
         """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
@@ -216,22 +262,23 @@ class _Search:
         position = {(int(i), int(d)): k for k, (i, d) in enumerate(net.cell_index)}
         costs = np.zeros(len(net.cell_index), dtype=np.int64)
         for e, d, mode, weight in requests:
-            k = position.get((self.cells.local[e], d))
+            k = position.get((self.local[e], d))
             if k is not None:
                 costs[k] += -weight if mode == WFH else weight
         return costs
 
     def _preferences_met(self, grid: np.ndarray, requests) -> int:
-        local = self.cells.local
+        local = self.local
         return sum(w for e, d, mode, w in requests if grid[local[e], d] == mode)
 
     def _maximize(self, goal: str, known: int | None) -> tuple[str, GoalOutcome | None]:
+        if known is not None:
+            self._known.append((goal, known))
+            if self._model is not None:
+                self._hold(goal, known)
+            return "OPTIMAL", GoalOutcome(known, known, True)
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
         expr = cp_model.LinearExpr.WeightedSum(variables, weights) if variables else 0
-        if known is not None:
-            if variables:
-                self.model.Add(expr >= known - constant)
-            return "OPTIMAL", GoalOutcome(known, known, True)
         if not variables:
             return "OPTIMAL", GoalOutcome(constant, constant, True)
         self.model.Maximize(expr)
@@ -240,6 +287,7 @@ class _Search:
         if status in ("OPTIMAL", "FEASIBLE"):
             value = int(round(self.solver.ObjectiveValue()))
             bound = int(math.floor(self.solver.BestObjectiveBound() + 1e-6))
+            self._known.append((goal, value + constant))
             self.model.Add(expr >= value)
             return status, GoalOutcome(value + constant, bound + constant, status == "OPTIMAL")
         return status, None
@@ -255,12 +303,12 @@ class _Search:
         With ``cap`` (the max deviation already reached by another component), just
         keep every group within it: that is what lexicographic optimality asks here.
         """
-        fair = self.fairness
+        fair = self.dev
         if fair is None or not fair.groups:
             return "OPTIMAL", GoalOutcome(Fraction(0), Fraction(0), True)
         if cap is not None:
-            fair.limit(fair.limits_at_most(cap))
-            net, local, n = self.flow, self.cells.local, len(self.comp.members)
+            self._limit(fair.limits_at_most(cap))
+            net, local, n = self.flow, self.local, len(self.comp.members)
             if self.flow_state is not None and net.totals_fixed:
                 self.flow_bounds = fair.employee_bounds(fair.limits_at_most(cap), net.max_flow_grid, local, n)
                 grid = net.within(*self.flow_bounds)
@@ -280,16 +328,16 @@ class _Search:
             status = self.run()
             if status not in ("OPTIMAL", "FEASIBLE"):
                 return status, None
-            value = fair.deviation(self.solution, self.cells.local)
+            value = fair.deviation(self.solution, self.local)
             return "OPTIMAL", GoalOutcome(value, value, True)
-        local = self.cells.local
+        local = self.local
         n = len(self.comp.members)
         lower = None
         net = self.flow
         if self.flow_state is not None and not net.totals_fixed:
             self.flow_state = None      # fairness is then CP-SAT's alone, and the network no longer follows
         if self.flow_state is not None:
-            fair.fix_totals(net.max_flow_grid, local)
+            self._fix_totals(net.max_flow_grid)
             # the network's optimum: exact when it holds every rule so far, else a proven lower bound
             def probe_flow(limits):
                 grid = net.within(*fair.employee_bounds(limits, net.max_flow_grid, local, n))
@@ -299,7 +347,7 @@ class _Search:
             z, grid, bound, proven = least_deviation(fair, start, local, probe_flow, guess=fair.guess(start, local))
             if proven:
                 self.flow_bounds = fair.employee_bounds(fair.limits_at_most(z), net.max_flow_grid, local, n)
-                fair.limit(fair.limits_at_most(z))
+                self._limit(fair.limits_at_most(z))
                 if self.flow_state == "exact":
                     self.solution = grid
                     return "OPTIMAL", GoalOutcome(z, z, True)
@@ -317,7 +365,7 @@ class _Search:
                 if status != "INFEASIBLE":       # out of time: keep the best we have, with the bound
                     self._fairer_start(fair, goals_before)
                     value = fair.deviation(self.solution, local)
-                    fair.limit(fair.limits_at_most(value))
+                    self._limit(fair.limits_at_most(value))
                     self.flow_bounds = fair.employee_bounds(fair.limits_at_most(value), net.max_flow_grid, local, n)
                     return "FEASIBLE", GoalOutcome(value, z, False)
                 lower = z
@@ -328,14 +376,14 @@ class _Search:
         self._fairer_start(fair, goals_before)
 
         def probe_model(limits):
-            fair.limit(limits)
+            self._limit(limits)
             status = self.run()
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)
         best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower)
         self.solution = grid
-        fair.limit(fair.limits_at_most(best))
+        self._limit(fair.limits_at_most(best))
         if self.flow_state is not None:
             self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
@@ -346,7 +394,7 @@ class _Search:
         net = self.flow
         if net is None or not net.totals_fixed or goals_before != ("wfh",) or self.solution is None:
             return
-        local, n = self.cells.local, len(self.comp.members)
+        local, n = self.local, len(self.comp.members)
         wfh_days = int((self.solution == 1).sum())
         for share_out in ("proportional", "daily"):
             restricted = flow.restrict(self.comp, net, net.max_flow_grid, share_out)
@@ -463,6 +511,7 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
                 outcome.status = "FEASIBLE"
                 break
     outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
+    outcome.build_seconds = search.build_seconds
     outcome.seconds = time.perf_counter() - t0
     return outcome
 
