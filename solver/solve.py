@@ -625,7 +625,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
     from .check import check as check_roster
 
     t_start = time.monotonic()
-    deadline = t_start + time_limit
+    # leave time to merge, check and return the schedule within the limit
+    deadline = t_start + max(0.5 * time_limit, 0.93 * time_limit - 0.5)
     settings = Settings(time_limit, workers or os.cpu_count() or 1, seed, log, scheduler)
     t0 = time.perf_counter()
     data = compile_instance(instance, previous, replan_from, stability)
