@@ -235,6 +235,16 @@ class _Search:
                     self.solution = grid
                     self.cost_goals.append(requests)
                     return self._maximize(goal, best)
+                if self.restricted is None:          # shape a restriction after the relaxed best
+                    for share_out in ("proportional", "daily"):
+                        restricted = flow.restrict(self.comp, net, grid, share_out)
+                        if restricted is not None and restricted.max_flow == net.max_flow:
+                            candidate = restricted.cheapest(self._lex_costs(restricted, goals), *self.flow_bounds)
+                            if restricted.keeps_every_rule(candidate):
+                                self.restricted = restricted
+                                break
+                        if not net.mixed:
+                            break
                 if self.restricted is not None:      # a schedule that keeps every rule and reaches the bound
                     candidate = self.restricted.cheapest(self._lex_costs(self.restricted, goals), *self.flow_bounds)
                     if self.restricted.keeps_every_rule(candidate):
