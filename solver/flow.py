@@ -387,11 +387,13 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
             if sum(used.values()) <= room:      # grid keeps this team-day: keep its use, share the rest
                 shares = dict(used)
                 spare = room - sum(used.values())
-                for gi in touched:
-                    size = int((free[rows, d] & (group_of[rows] == gi)).sum())
-                    extra = min(spare, size - shares[gi])
-                    shares[gi] += extra
-                    spare -= extra
+                size = {gi: int((free[rows, d] & (group_of[rows] == gi)).sum()) for gi in touched}
+                while spare > 0:                 # the rest, one place at a time, to the part with most unused cells
+                    gi = max(touched, key=lambda g: (size[g] - shares[g], -g))
+                    if size[gi] <= shares[gi]:
+                        break
+                    shares[gi] += 1
+                    spare -= 1
                 split[(ti, d)] = shares
             elif share_out == "daily":
                 split[(ti, d)] = {gi: int(mcf.flow(part_arcs[(ti, gi)][0]) + mcf.flow(part_arcs[(ti, gi)][1]))

@@ -406,12 +406,23 @@ class _Search:
             return
         local, n = self.local, len(self.comp.members)
         wfh_days = int((self.solution == 1).sum())
-        for share_out in ("proportional", "daily"):
-            restricted = flow.restrict(self.comp, net, net.max_flow_grid, share_out)
+        # shaped after the current schedule, the restriction holds it, so it reaches the same WFH days
+        best = fair.deviation(self.solution, local)
+        shapes = [(net.max_flow_grid, "proportional"), (net.max_flow_grid, "daily")]
+        for _ in range(12):                   # re-shaped after each better schedule while it improves
+            shapes.insert(0, (self.solution, "proportional"))
+            before = best
+            best = self._fairer_within(fair, shapes, wfh_days, best)
+            shapes = []
+            if best >= before:
+                break
+
+    def _fairer_within(self, fair, shapes, wfh_days: int, best: Fraction) -> Fraction:
+        net, local, n = self.flow, self.local, len(self.comp.members)
+        for shape, share_out in shapes:
+            restricted = flow.restrict(self.comp, net, shape, share_out)
             if restricted is None or not restricted.checkable \
                     or restricted.max_flow + int(restricted.constant_wfh.sum()) != wfh_days:
-                if not net.mixed:
-                    return
                 continue
 
             def probe(limits):
@@ -420,9 +431,9 @@ class _Search:
 
             start = restricted.max_flow_grid
             z, grid, _, _ = least_deviation(fair, start, local, probe, guess=fair.guess(start, local))
-            if z < fair.deviation(self.solution, local) and restricted.keeps_every_rule(grid):
-                self.solution = grid
-            return
+            if z < best and restricted.keeps_every_rule(grid):
+                self.solution, best = grid, z
+        return best
 
     def _restriction(self, grid: np.ndarray):
         """A network that keeps every rule and a schedule in it within the current bounds, if found."""
