@@ -78,7 +78,7 @@ def main(argv=None) -> int:
                 for name, path in variants.items()}
 
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip() or "?"
+                            text=True).stdout.strip() or "not a git checkout"
     goals = list(runs["with rules 8-10"][0]["goals"])
     head = ["variant", "run", "wall s", "status"] + [f"{g} (value / bound)" for g in goals]
     print(f"instance: {instance.name}  commit: {commit}  workers: {args.workers}  "
