@@ -530,6 +530,7 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             if restricted is not None and restricted.keeps_every_rule(restricted.max_flow_grid):
                 search.solution = restricted.max_flow_grid
                 outcome.status = "FEASIBLE"
+                outcome.goals = {}           # it reaches none of the goals' values found so far
                 break
     outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
     outcome.build_seconds = search.build_seconds
@@ -708,7 +709,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     if "fairness" in o.goals and o.goals["fairness"].value < worst and comps[i].fairness_groups]
             for i, outcome in _run_all(comps, redo, settings).items():
                 own = outcomes[i].goals["fairness"]
-                if outcome.grid is not None:
+                if outcome.grid is not None and outcome.status == "OPTIMAL":
                     outcome.goals["fairness"] = own       # its own least deviation is still the figure
                     outcomes[i] = outcome
 
