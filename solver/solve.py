@@ -709,9 +709,14 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     if "fairness" in o.goals and o.goals["fairness"].value < worst and comps[i].fairness_groups]
             for i, outcome in _run_all(comps, redo, settings).items():
                 own = outcomes[i].goals["fairness"]
-                if outcome.grid is not None and outcome.status == "OPTIMAL":
-                    outcome.goals["fairness"] = own       # its own least deviation is still the figure
-                    outcomes[i] = outcome
+                if outcome.grid is None or outcome.status != "OPTIMAL":
+                    # the part keeps its own fairer schedule: valid, but later goals are not proven
+                    for goal in objective[objective.index("fairness") + 1:]:
+                        if goal in outcomes[i].goals:
+                            outcomes[i].goals[goal] = GoalOutcome(outcomes[i].goals[goal].value, None, False)
+                    continue
+                outcome.goals["fairness"] = own           # its own least deviation is still the figure
+                outcomes[i] = outcome
 
         grid = np.full(data.present.shape, -1, dtype=np.int8)
         for comp, outcome in zip(comps, outcomes):
@@ -832,8 +837,8 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
         else:
             scale = goal_scale(goal, data)
             value = sum(p.value for p in known) / scale
-            bound = sum(p.bound for p in known) / scale
-            goals.append(GoalResult(goal, float(value), float(bound), proven))
+            bound = None if any(p.bound is None for p in known) else float(sum(p.bound for p in known) / scale)
+            goals.append(GoalResult(goal, float(value), bound, proven))
     return goals
 
 
