@@ -344,6 +344,8 @@ class _Search:
         n = len(self.comp.members)
         lower = None
         net = self.flow
+        if self.cost_goals and self.flow_state == "exact":
+            self.flow_state = "relaxed"     # the network's max flows do not all keep the goals met by costs
         if self.flow_state is not None and not net.totals_fixed:
             self.flow_state = None      # fairness is then CP-SAT's alone, and the network no longer follows
         if self.flow_state is not None:
@@ -362,7 +364,7 @@ class _Search:
                     self.solution = grid
                     return "OPTIMAL", GoalOutcome(z, z, True)
                 # a restriction of the network that keeps every rule may reach the bound: then it is optimal
-                restricted, candidate = self._restriction(grid)
+                restricted, candidate = self._restriction(grid) if not self.cost_goals else (None, None)
                 if candidate is not None:
                     grid = candidate
                     if restricted.keeps_every_rule(candidate):
