@@ -424,7 +424,7 @@ class _Search:
         for shape, share_out in shapes:
             restricted = flow.restrict(self.comp, net, shape, share_out)
             if restricted is None or not restricted.checkable \
-                    or restricted.max_flow + int(restricted.constant_wfh.sum()) != wfh_days:
+                    or restricted.max_flow + int(restricted.constant_wfh.sum()) < wfh_days:
                 continue
 
             def probe(limits):
@@ -433,7 +433,9 @@ class _Search:
 
             start = restricted.max_flow_grid
             z, grid, _, _ = least_deviation(fair, start, local, probe, guess=fair.guess(start, local))
-            if z < best and restricted.keeps_every_rule(grid):
+            more = int((grid == 1).sum()) - int((self.solution == 1).sum())
+            # better lexicographically: more WFH days (when `wfh` is not proven yet), else fairer
+            if restricted.keeps_every_rule(grid) and (more > 0 or (more == 0 and z < best)):
                 self.solution, best = grid, z
         return best
 
