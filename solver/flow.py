@@ -322,6 +322,15 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     return build(comp, forbid=forbid, split=split)
 
 
+def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray):
+    """The restricted networks shaped after ``grid``, one per way of sharing out the rooms of
+    teams across cap groups (a single one when there are none)."""
+    for share_out in ("proportional", "daily") if relaxed.mixed else ("proportional",):
+        restricted = restrict(comp, relaxed, grid, share_out)
+        if restricted is not None:
+            yield restricted
+
+
 def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
                  forbid: np.ndarray, share_out: str) -> dict[tuple[int, int], dict[int, int]]:
     """Share each cross-group team-day's room among its cap groups. Where ``grid`` keeps the

@@ -125,11 +125,7 @@ class _Search:
         self.flow_state: str | None = None   # "exact": the network holds every rule and goal so far
         self.restricted = None               # a network whose schedules keep every rule (see flow.restrict)
         self.cost_goals: list = []           # request goals the network's costs keep at their optimum
-        self.previous = None
-        if comp.keep:
-            self.previous = np.where(comp.data.present[comp.members], 0, -1).astype(np.int8)
-            for e, d, mode, _ in comp.keep:
-                self.previous[self.local[e], d] = mode
+        self.previous = _previous_grid(comp) if comp.keep else None
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
@@ -236,15 +232,12 @@ class _Search:
                     self.cost_goals.append(requests)
                     return self._maximize(goal, best)
                 if self.restricted is None:          # shape a restriction after the relaxed best
-                    for share_out in ("proportional", "daily"):
-                        restricted = flow.restrict(self.comp, net, grid, share_out)
-                        if restricted is not None and restricted.max_flow == net.max_flow:
+                    for restricted in flow.restrictions(self.comp, net, grid):
+                        if restricted.max_flow == net.max_flow:
                             candidate = restricted.cheapest(self._lex_costs(restricted, goals), *self.flow_bounds)
                             if restricted.keeps_every_rule(candidate):
                                 self.restricted = restricted
                                 break
-                        if not net.mixed:
-                            break
                 if self.restricted is not None:      # a schedule that keeps every rule and reaches the bound
                     candidate = self.restricted.cheapest(self._lex_costs(self.restricted, goals), *self.flow_bounds)
                     if self.restricted.keeps_every_rule(candidate):
@@ -441,14 +434,11 @@ class _Search:
 
     def _restriction(self, grid: np.ndarray):
         """A network that keeps every rule and a schedule in it within the current bounds, if found."""
-        for share_out in ("proportional", "daily"):
-            restricted = flow.restrict(self.comp, self.flow, grid, share_out)
-            if restricted is not None and restricted.max_flow == self.flow.max_flow:
+        for restricted in flow.restrictions(self.comp, self.flow, grid):
+            if restricted.max_flow == self.flow.max_flow:
                 candidate = restricted.within(*self.flow_bounds)
                 if candidate is not None:
                     return restricted, candidate
-            if not self.flow.mixed:
-                break
         return None, None
 
     def run_hinted(self, grid: np.ndarray) -> str:
@@ -529,9 +519,8 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
     if outcome.status == "UNKNOWN" and search.solution is None and search.flow is not None:
         # out of time or stopped before any search found a schedule: a restricted network that keeps
         # every rule may still give one (not optimal)
-        for share_out in ("proportional", "daily"):
-            restricted = flow.restrict(comp, search.flow, search.flow.max_flow_grid, share_out)
-            if restricted is not None and restricted.keeps_every_rule(restricted.max_flow_grid):
+        for restricted in flow.restrictions(comp, search.flow, search.flow.max_flow_grid):
+            if restricted.keeps_every_rule(restricted.max_flow_grid):
                 search.solution = restricted.max_flow_grid
                 outcome.status = "FEASIBLE"
                 outcome.goals = {}           # it reaches none of the goals' values found so far
@@ -794,6 +783,7 @@ class _Checkpoint:
 
 
 def _previous_grid(comp: ComponentData) -> np.ndarray:
+    """Re-planning: the previous schedule of a part (past days and must requests as fixed, later days as kept)."""
     data = comp.data
     grid = np.where(data.present[comp.members], 0, -1).astype(np.int8)
     fixed = data.forced[comp.members]
