@@ -154,6 +154,10 @@ _TEXT: dict[str, tuple[str, str]] = {
                          "Menyelesaikan {goal}: terbaik {value}, batas {bound}, {elapsed:.1f} dtk"),
     "progress.parts": ("Solving: {done}/{total} independent parts done, {elapsed:.1f} s",
                        "Menyelesaikan: {done}/{total} bagian independen selesai, {elapsed:.1f} dtk"),
+    "progress.part_goal": ("Solving {goal} in part {part} of {total} ({done} done): best {value}, bound {bound}, "
+                           "{elapsed:.1f} s",
+                           "Menyelesaikan {goal} di bagian {part} dari {total} ({done} selesai): terbaik {value}, "
+                           "batas {bound}, {elapsed:.1f} dtk"),
     "progress.starting": ("Solving…", "Menyelesaikan…"),
 }
 

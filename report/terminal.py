@@ -82,7 +82,8 @@ class SolveProgress:
         self.enabled = enabled and not quiet
         self._status = None
         self._lock = threading.Lock()
-        self.last: tuple[str, float, float, float] | None = None
+        self.last: tuple[str, float, float, float] | dict | None = None
+        self.text = ""                   # the line shown last (or that would be, off a terminal)
 
     def __enter__(self) -> "SolveProgress":
         if self.enabled:
@@ -94,8 +95,16 @@ class SolveProgress:
     def __call__(self, goal=None, value: float | None = None, bound: float | None = None,
                  elapsed: float = 0.0) -> None:
         """Show a new best solution: ``(goal, value, bound, elapsed)``; or, from a decomposed solve,
-        one dict ``{"done": k, "total": n, "elapsed": s}``."""
-        if isinstance(goal, dict):
+        one dict: ``{"done": k, "total": n, "elapsed": s}`` as parts finish, or with ``part``,
+        ``goal``, ``value`` and ``bound`` as a part's search improves (see :func:`solver.solve`)."""
+        if isinstance(goal, dict) and "goal" in goal:
+            event = goal
+            text = tr("progress.part_goal", self.lang, goal=tr(f"goal.{event['goal']}", self.lang),
+                      part=event.get("part", 0), done=event.get("done", 0), total=event.get("total", 0),
+                      value=fmt_number(event.get("value")), bound=fmt_number(event.get("bound")),
+                      elapsed=float(event.get("elapsed", 0.0)))
+            last = event
+        elif isinstance(goal, dict):
             parts = goal
             text = tr("progress.parts", self.lang, done=parts.get("done", 0), total=parts.get("total", 0),
                       elapsed=float(parts.get("elapsed", 0.0)))
@@ -105,7 +114,7 @@ class SolveProgress:
                       bound=fmt_number(bound), elapsed=elapsed)
             last = (goal, value, bound, elapsed)
         with self._lock:
-            self.last = last
+            self.last, self.text = last, text
             if self._status is not None:
                 self._status.update(text)
 

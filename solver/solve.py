@@ -90,6 +90,22 @@ class Settings:
     scheduler: str | None = None      # a Dask distributed scheduler address, or None for this machine
 
 
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """CP-SAT's solution callback: each better solution's value and the bound, at most 5 times a second."""
+
+    def __init__(self, report: Callable[[str, float, float], None], goal: str, constant: int, scale: int):
+        super().__init__()
+        self.report, self.goal, self.constant, self.scale = report, goal, constant, scale
+        self.last = 0.0
+
+    def on_solution_callback(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            self.report(self.goal, (self.ObjectiveValue() + self.constant) / self.scale,
+                        (self.BestObjectiveBound() + self.constant) / self.scale)
+
+
 def _status(code) -> str:
     return {cp_model.OPTIMAL: "OPTIMAL", cp_model.FEASIBLE: "FEASIBLE",
             cp_model.INFEASIBLE: "INFEASIBLE", cp_model.MODEL_INVALID: "INVALID"}.get(code, "UNKNOWN")
@@ -117,6 +133,7 @@ class _Search:
         p.random_seed = settings.seed
         p.log_search_progress = settings.log
         self.deadline = deadline
+        self.report: Callable[[str, float, float], None] | None = None   # live progress: goal, value, bound
         self.solution: np.ndarray | None = None
         objective = comp.data.objective
         self.flow = None
@@ -173,7 +190,7 @@ class _Search:
         if self._model is not None and self._fairness is not None:
             self._fairness.fix_totals(grid, self.local)
 
-    def run(self) -> str:
+    def run(self, callback: cp_model.CpSolverSolutionCallback | None = None) -> str:
         """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
         left = self.deadline - time.monotonic()
         if left <= 0 or _STOP.is_set():
@@ -194,7 +211,7 @@ class _Search:
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
         try:
-            status = _status(self.solver.Solve(self.model))
+            status = _status(self.solver.Solve(self.model, callback))
         finally:
             done.set()
         if status in ("OPTIMAL", "FEASIBLE"):
@@ -285,7 +302,8 @@ class _Search:
         if not variables:
             return "OPTIMAL", GoalOutcome(constant, constant, True)
         self.model.Maximize(expr)
-        status = self.run()
+        callback = _Progress(self.report, goal, constant, goal_scale(goal, self.comp.data)) if self.report else None
+        status = self.run(callback)
         self.model.ClearObjective()
         if status in ("OPTIMAL", "FEASIBLE"):
             value = int(round(self.solver.ObjectiveValue()))
@@ -386,7 +404,9 @@ class _Search:
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)
-        best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower)
+        step = (lambda best, low: self.report("fairness", float(best), float(low or 0))) if self.report else None
+        best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower,
+                                                    on_step=step)
         self.solution = grid
         self._limit(fair.limits_at_most(best))
         if self.flow_state is not None:
@@ -451,11 +471,12 @@ class _Search:
 
 
 def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess: Fraction | None = None,
-                    lower: Fraction | None = None):
+                    lower: Fraction | None = None, on_step=None):
     """Search the least max deviation over candidate values (SPEC §3 `fairness`).
 
     ``probe(limits)`` answers "is there a schedule with every group's M_g ≤ limit?" with
     (status, grid). ``lower``, if given, is proven: no schedule has deviation ≤ lower.
+    ``on_step(best, lower)``, if given, hears of each probe's outcome (live progress).
     Returns (best deviation, its grid, proven lower bound, proven).
     """
     best = dev.deviation(start, local)
@@ -481,19 +502,24 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
                 return best, best_grid, best, True
             lower = z
             probe_at = (lower + best) / 2
+        if on_step is not None and status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
+            on_step(best, lower)
         else:
             return best, best_grid, (lower if lower is not None else Fraction(0)), False
 
 
 def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[float, float],
-                    fairness_cap: Fraction | None = None, known: dict | None = None) -> ComponentOutcome:
+                    fairness_cap: Fraction | None = None, known: dict | None = None,
+                    report: Callable[[str, float, float], None] | None = None) -> ComponentOutcome:
     """Solve one component lexicographically over the instance's goals.
 
-    ``deadline`` is (seconds this component may take, the run's wall-clock deadline).
+    ``deadline`` is (seconds this component may take, the run's wall-clock deadline);
+    ``report(goal, value, bound)``, if given, hears of the search's progress.
     """
     t0 = time.perf_counter()
     deadline = min(time.monotonic() + deadline[0], deadline[1])
     search = _Search(comp, settings, deadline)
+    search.report = report
     outcome = ComponentOutcome("OPTIMAL", build_seconds=search.build_seconds)
     known = known or {}
     for goal in comp.data.objective:
@@ -506,6 +532,10 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             outcome.status = "INFEASIBLE" if status == "INFEASIBLE" else ("FEASIBLE" if search.solution is not None else "UNKNOWN")
             break
         outcome.goals[goal] = result
+        if report is not None:
+            scale = 1 if goal == "fairness" else goal_scale(goal, comp.data)
+            report(goal, float(Fraction(result.value) / scale),
+                   None if result.bound is None else float(Fraction(result.bound) / scale))
         if status != "OPTIMAL":
             outcome.status = "FEASIBLE"
     if outcome.status != "INFEASIBLE" and search.solution is None:
@@ -544,12 +574,19 @@ def _worker_signals() -> None:
 
 def _run_shared(args) -> ComponentOutcome:
     i, deadline, cap, known = args
-    return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known)
+    events = _SHARED.get("events")
+    report = (lambda goal, value, bound: events.put((i, goal, value, bound))) if events is not None else None
+    return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known, report)
 
 
 def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
-             on_done: Callable[[int, ComponentOutcome], None] | None = None) -> dict[int, ComponentOutcome]:
-    """Solve the listed components (``(index, deadline, cap, known)``), in processes when asked."""
+             on_done: Callable[[int, ComponentOutcome], None] | None = None,
+             on_event: Callable[[int, str, float, float], None] | None = None) -> dict[int, ComponentOutcome]:
+    """Solve the listed components (``(index, deadline, cap, known)``), in processes when asked.
+
+    ``on_event(index, goal, value, bound)`` hears of each part's progress as it happens (from the
+    component processes through a queue); the Dask path reports only finished parts.
+    """
     results: dict[int, ComponentOutcome] = {}
     if settings.scheduler and jobs:
         from .distributed import run_on_dask
@@ -558,20 +595,34 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
     workers = max(1, min(settings.workers, len(jobs)))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         for job in jobs:
-            results[job[0]] = solve_component(comps[job[0]], settings, *job[1:])
+            report = (lambda i: lambda goal, value, bound: on_event(i, goal, value, bound))(job[0]) if on_event else None
+            results[job[0]] = solve_component(comps[job[0]], settings, *job[1:], report=report)
             if on_done:
                 on_done(job[0], results[job[0]])
         return results
+    context = multiprocessing.get_context("fork")
     _SHARED["comps"], _SHARED["settings"] = comps, settings
+    events = _SHARED["events"] = context.SimpleQueue() if on_event else None
+    reader = None
+    if events is not None:
+        def read():
+            while (item := events.get()) is not None:
+                on_event(*item)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
     # biggest first, so the long ones do not start last
     order = sorted(jobs, key=lambda j: -len(comps[j[0]].members))
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
+        with context.Pool(workers, initializer=_worker_signals) as pool:
             for job, outcome in zip(order, pool.imap(_run_shared, order)):
                 results[job[0]] = outcome
                 if on_done:
                     on_done(job[0], outcome)
     finally:
+        if reader is not None:
+            events.put(None)
+            reader.join(timeout=5)
         _SHARED.clear()
     return results
 
@@ -598,7 +649,10 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     log
         Show CP-SAT's search log.
     progress
-        Called with ``{"done": k, "total": n, "elapsed": s}`` as components finish.
+        Called with ``{"done": k, "total": n, "elapsed": s}`` as components finish, and with
+        ``{"part": i, "goal": g, "value": v, "bound": b, "done": k, "total": n, "elapsed": s}``
+        as part i's search finds a better schedule or a tighter bound for goal g (values in the
+        goal's own units; CP-SAT's solution callback and each fairness probe report them).
     check
         Re-check the schedule with the independent checker (refuses a broken one).
     scheduler
@@ -673,13 +727,20 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             if progress:
                 progress({"done": done_count[0], "total": len(parts), "elapsed": time.monotonic() - t_start})
 
+        def on_event(i, goal, value, bound):
+            progress({"part": i + 1, "goal": goal, "value": value, "bound": bound, "done": done_count[0],
+                      "total": len(parts), "elapsed": time.monotonic() - t_start})
+
+        on_event = on_event if progress else None
+
         # first every component with a fair share of the time, then the unproven ones with what is left
         share = max(1.0, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
-        first = _run_all(comps, [(i, (share, deadline), None, None) for i in todo], settings, on_done)
+        first = _run_all(comps, [(i, (share, deadline), None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
         if again and deadline - time.monotonic() > 1:
             share = (deadline - time.monotonic()) * min(settings.workers, len(again)) / len(again)
-            for i, outcome in _run_all(comps, [(i, (share, deadline), None, None) for i in again], settings).items():
+            for i, outcome in _run_all(comps, [(i, (share, deadline), None, None) for i in again], settings,
+                                       on_event=on_event).items():
                 if outcome.grid is not None and _better(outcome, first[i], objective):
                     first[i] = outcome
         for i, outcome in first.items():

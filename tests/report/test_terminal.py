@@ -51,3 +51,14 @@ def test_progress_is_silent_off_a_terminal():
 
 def test_progress_quiet_wins():
     assert not SolveProgress(quiet=True, enabled=True).enabled
+
+
+def test_progress_names_the_goal_part_value_and_bound_in_both_languages():
+    event = {"part": 2, "goal": "fairness", "value": 1.5, "bound": 0.75, "done": 3, "total": 5, "elapsed": 4.25}
+    for lang, words in (("en", ["Solving", "part 2 of 5", "3 done", "best 1.5", "bound 0.75", "4.2 s"]),
+                        ("id", ["Menyelesaikan", "bagian 2 dari 5", "3 selesai", "terbaik 1.5", "batas 0.75"])):
+        with SolveProgress(lang=lang, console=Console(file=io.StringIO())) as progress:
+            progress(event)
+        assert progress.last == event
+        for word in words:
+            assert word in progress.text, (word, progress.text)

@@ -49,3 +49,22 @@ def test_workers_do_not_change_the_schedule(tmp_path):
     two = solve(inst, time_limit=60, workers=2)
     assert one.status == two.status == "OPTIMAL", [(g.goal, g.value, g.bound) for g in one.goals + two.goals]
     assert one.schedule.to_csv(index=False) == two.schedule.to_csv(index=False)
+
+
+def test_live_progress_reports_each_goal_from_the_component_processes(tmp_path):
+    """The progress callback hears each part's goals (value and bound) from the worker processes."""
+    inst = Instance.load(generate_instance(tmp_path, employees=120, units=4, seed=3))
+    events = []
+    res = solve(inst, time_limit=60, workers=2, progress=events.append)
+    goals = [e for e in events if "goal" in e]
+    assert {e["goal"] for e in goals} == set(inst.objective)
+    assert all(e["value"] is not None and 1 <= e["part"] <= e["total"] for e in goals)
+    finished = [e for e in events if "goal" not in e]
+    assert finished and finished[-1]["done"] == finished[-1]["total"]
+    # a part's last word on wfh is its share of the instance's value
+    last = {}
+    for e in goals:
+        if e["goal"] == "wfh":
+            last[e["part"]] = e["value"]
+    if res.status == "OPTIMAL":
+        assert sum(last.values()) == pytest.approx(next(g.value for g in res.goals if g.goal == "wfh"))
