@@ -236,8 +236,9 @@ def write_outputs(out_dir, instance: Instance, result: Result, *, lang: str = "e
     try:
         report = build_report(instance, result, run_info)
         names = []
-        schedule = normalize_schedule(result.schedule) if result.schedule is not None else None
-        tables = None
+        schedule = tables = None
+        if result.schedule is not None and ({"csv", "xlsx", "html"} & set(formats)):
+            schedule = normalize_schedule(result.schedule)
         if schedule is not None and ({"xlsx", "html"} & set(formats)):
             from .tables import ReportTables
 
