@@ -9,10 +9,10 @@ codes, …) once per distinct value, and puts the rows into the sheet's own file
 between openpyxl's elements. The file is the same as openpyxl's, byte for byte
 (``tests/report/test_xlsx_stream.py``); only the time differs.
 
-This leans on openpyxl's write-only internals (``WriteOnlyWorksheet._write_rows``,
-``WorksheetWriter.get_stream``), which have been stable since openpyxl 2.6; the
-test above fails if they change. Without lxml (``OPENPYXL_LXML=False``) rows are
-appended the ordinary way.
+This leans on openpyxl 3.1's write-only internals (``WriteOnlyWorksheet._write_rows``,
+``WorksheetWriter.get_stream``, ``openpyxl.cell._writer.write_cell``); the test
+above fails if a later version changes what they write. Without lxml
+(``OPENPYXL_LXML=False``) rows are appended the ordinary way.
 """
 from __future__ import annotations
 
