@@ -89,6 +89,16 @@ def team_day_text(days: list[dt.date], t) -> tuple[str, str]:
     return weekdays, dates
 
 
+def _lookup(mapping: dict, keys: pd.Series) -> np.ndarray:
+    """``mapping[key]`` for each key (the values are ints ≥ 0), -1 where a key is not in ``mapping``.
+
+    One hash lookup per row in pandas, not a Python call per row.
+    """
+    values = np.fromiter(mapping.values(), dtype=np.int64, count=len(mapping))
+    position = pd.Index(list(mapping)).get_indexer(keys)
+    return np.where(position >= 0, values[position], -1)
+
+
 @dataclass
 class CapRow:
     """One cap group (scope × category) and its daily figures."""
@@ -114,14 +124,13 @@ class ReportTables:
     def __post_init__(self):
         inst = self.instance
         self.days = list(inst.working_days)
-        day_index = {d: j for j, d in enumerate(self.days)}
         self.grid = np.full((len(inst.employees), len(self.days)), MISSING, dtype=np.int8)
         df = self.schedule
-        rows = df["nip"].map(inst.employee_index)
-        cols = df["date"].map(day_index)
-        codes = df["mode"].map(MODE_CODE)
-        ok = rows.notna() & cols.notna() & codes.notna()
-        self.grid[rows[ok].astype(int).to_numpy(), cols[ok].astype(int).to_numpy()] = codes[ok].astype(np.int8).to_numpy()
+        rows = _lookup(inst.employee_index, df["nip"])
+        cols = _lookup({d: j for j, d in enumerate(self.days)}, df["date"])
+        codes = _lookup(MODE_CODE, df["mode"])
+        ok = (rows >= 0) & (cols >= 0) & (codes >= 0)
+        self.grid[rows[ok], cols[ok]] = codes[ok]
 
     # ------------------------------------------------------------------ helpers
     def _members(self, key) -> dict:

@@ -105,10 +105,15 @@ def dump_json(report: dict) -> str:
 # ---------------------------------------------------------------------------- schedule.csv
 def write_schedule_csv(path: Path, schedule: pd.DataFrame) -> None:
     """``nip,date,mode``, one row per employee and working day, sorted by nip then date, dates ISO."""
-    df = normalize_schedule(schedule)
+    _write_normalized_csv(path, normalize_schedule(schedule))
+
+
+def _write_normalized_csv(path: Path, df: pd.DataFrame) -> None:
+    # Each NIP and date is converted once (a few thousand values, not one per row).
+    nips, dates = df["nip"], df["date"]
     out = pd.DataFrame({
-        "nip": df["nip"].map(safe_text),
-        "date": df["date"].map(dt.date.isoformat),
+        "nip": nips.map({nip: safe_text(nip) for nip in nips.unique()}),
+        "date": dates.map({day: dt.date.isoformat(day) for day in dates.unique()}),
         "mode": df["mode"],
     })
     out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
@@ -231,15 +236,17 @@ def write_outputs(out_dir, instance: Instance, result: Result, *, lang: str = "e
     try:
         report = build_report(instance, result, run_info)
         names = []
-        tables = None
-        if result.schedule is not None and ({"xlsx", "html"} & set(formats)):
+        schedule = tables = None
+        if result.schedule is not None and ({"csv", "xlsx", "html"} & set(formats)):
+            schedule = normalize_schedule(result.schedule)
+        if schedule is not None and ({"xlsx", "html"} & set(formats)):
             from .tables import ReportTables
 
-            tables = ReportTables(instance, normalize_schedule(result.schedule))
+            tables = ReportTables(instance, schedule)
         for fmt in formats:
             path = staging / OUTPUT_FILES[fmt]
             if fmt == "csv":
-                write_schedule_csv(path, result.schedule)
+                _write_normalized_csv(path, schedule)
             elif fmt == "json":
                 path.write_text(dump_json(report), encoding="utf-8")
             elif fmt == "xlsx":

@@ -3,8 +3,9 @@
 Sheets: the roster (one row per employee, one column per working date, modes
 in coloured fills), the daily caps per cap group, team cover, desks (with
 offices), fairness per employee, the KPIs and the calendar. Written in
-openpyxl's write-only mode with one named style per mode, so thousands of
-employees take a couple of seconds.
+openpyxl's write-only mode with one named style per mode; the bulk rows go
+through :mod:`report.xlsx_stream`, so thousands of employees take well under a
+second.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from models.result import Result
 
 from .i18n import tr
 from .tables import CODE_MODE, MISSING, ReportTables, normalize_schedule, safe_text
+from .xlsx_stream import stream_sheet
 
 MODE_FILL = {"WFH": "C6EFCE", "WFO": "BDD7EE", "LEAVE": "D9D9D9"}
 HEADER_FILL = "F2F2F2"
@@ -68,8 +70,8 @@ class _Styles:
     def shared(self, ws, value, style: str) -> WriteOnlyCell:
         """One styled cell to append many times (the roster's 100,000s of mode cells).
 
-        Safe in write-only mode: ``append`` gives the cell its row and column and writes
-        it out before taking the next value, so nothing keeps the object between uses.
+        Safe in write-only mode: each row is written out before the next is taken, so
+        nothing keeps the object between uses.
         """
         key = (id(ws), value, style)
         if key not in self._shared:
@@ -78,7 +80,7 @@ class _Styles:
 
 
 def _sheet(wb: Workbook, title: str, widths: list[float]):
-    ws = wb.create_sheet(title=title[:31])
+    ws = stream_sheet(wb, title[:31])
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     return ws
@@ -86,11 +88,8 @@ def _sheet(wb: Workbook, title: str, widths: list[float]):
 
 def _table(ws, styles: _Styles, header: list[str], rows, freeze: str = "A2") -> None:
     ws.freeze_panes = freeze
-    n = 0
     ws.append([styles.cell(ws, h, "header") for h in header])
-    for row in rows:
-        ws.append(row)
-        n += 1
+    n = ws.append_rows(rows)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{n + 1}"
 
 
@@ -117,7 +116,7 @@ def write_workbook(path, instance: Instance, result: Result, *, lang: str = "en"
         tables = ReportTables(instance, normalize_schedule(result.schedule))
     t = lambda key, **kw: tr(key, lang, **kw)
     wb = Workbook(write_only=True)
-    first = wb.create_sheet(title=t("sheet.roster"))
+    first = stream_sheet(wb, t("sheet.roster"))
     styles = _Styles(wb, first)
     _roster(wb, first, styles, instance, result, tables, t)
     _daily(wb, styles, instance, tables, t)
@@ -170,13 +169,16 @@ def _roster(wb, ws, styles, instance, result, tables: ReportTables, t) -> None:
 
     mode_cell = {code: styles.shared(ws, t(f"mode.{mode}"), mode) for code, mode in CODE_MODE.items()}
     mode_cell[MISSING] = None
-    for i, e in enumerate(instance.employees):
-        row = [safe_text(e.nip), safe_text(e.name or ""), safe_text(e.unit), safe_text(e.team or ""),
-               safe_text(e.category)]
-        if team_days:
-            row.append(team_text.get(e.team or "", ""))
-        row.extend(mode_cell[code] for code in tables.grid[i].tolist())
-        ws.append(row)
+
+    def rows():
+        for i, e in enumerate(instance.employees):
+            row = [safe_text(e.nip), safe_text(e.name or ""), safe_text(e.unit), safe_text(e.team or ""),
+                   safe_text(e.category)]
+            if team_days:
+                row.append(team_text.get(e.team or "", ""))
+            row.extend(mode_cell[code] for code in tables.grid[i].tolist())
+            yield row
+    ws.append_rows(rows())
     ws.auto_filter.ref = f"A1:{get_column_letter(len(fixed) + len(tables.days))}{len(instance.employees) + 1}"
 
 
