@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any, Iterable, Sequence
 
+import openpyxl
 from openpyxl import LXML
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell._writer import write_cell
@@ -35,6 +36,9 @@ from openpyxl.xml.functions import xmlfile
 # error code, refuse (control characters), or write differently (surrounding spaces, \r, very long).
 _NOT_PLAIN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\r\ud800-\udfff\ufffe\uffff]")
 _MAX_TEXT = 32767
+# The private internals used here are those of openpyxl 3.1 (checked byte for byte by the test);
+# another openpyxl writes its rows the ordinary, slower way.
+_STREAM = LXML and openpyxl.__version__.startswith("3.1.")
 _CHUNK_ROWS = 1000   # rows joined and written at once
 
 
@@ -97,7 +101,7 @@ class StreamSheet(WriteOnlyWorksheet):
 
         ``None`` leaves a cell empty. A cell must carry no comment or hyperlink.
         """
-        if not LXML:
+        if not _STREAM:
             n = 0
             for row in rows:
                 self.append(row)
@@ -115,7 +119,7 @@ class StreamSheet(WriteOnlyWorksheet):
 
     def _get_writer(self):
         if self._writer is None:
-            self._writer = _RawWriter(self) if LXML else WorksheetWriter(self)
+            self._writer = _RawWriter(self) if _STREAM else WorksheetWriter(self)
             self._writer.write_top()
 
     def _write_rows(self):
