@@ -190,12 +190,14 @@ class _Search:
         if self._model is not None and self._fairness is not None:
             self._fairness.fix_totals(grid, self.local)
 
-    def run(self, callback: cp_model.CpSolverSolutionCallback | None = None) -> str:
-        """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
+    def run(self, callback: cp_model.CpSolverSolutionCallback | None = None, share: float = 1.0) -> str:
+        """Solve the model as it stands (objective or none); keep the solution. Returns the status:
+        UNKNOWN when the time is up, TIMEOUT when only this run's ``share`` of the time left is."""
         left = self.deadline - time.monotonic()
         if left <= 0 or _STOP.is_set():
             return "UNKNOWN"
-        self.solver.parameters.max_time_in_seconds = left
+        limit = left if share >= 1.0 else max(1.0, share * left)
+        self.solver.parameters.max_time_in_seconds = min(left, limit)
         if self.solution is not None:
             self.cells.hint(self.model, self.solution)
         elif self.previous is not None:       # re-planning: the previous schedule is the first guess
@@ -216,6 +218,8 @@ class _Search:
             done.set()
         if status in ("OPTIMAL", "FEASIBLE"):
             self.solution = self.cells.values(self.solver)
+        elif status == "UNKNOWN" and limit < left and not _STOP.is_set() and self.deadline - time.monotonic() > 0.5:
+            return "TIMEOUT"
         return status
 
     def maximize(self, goal: str, known: int | None = None) -> tuple[str, GoalOutcome | None]:
@@ -399,8 +403,9 @@ class _Search:
         self._fairer_start(fair, goals_before)
 
         def probe_model(limits):
+            # a third of the time left each: a probe too hard to settle leaves time to try an easier one
             self._limit(limits)
-            status = self.run()
+            status = self.run(share=1 / 3)
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)
@@ -475,13 +480,15 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
     """Search the least max deviation over candidate values (SPEC §3 `fairness`).
 
     ``probe(limits)`` answers "is there a schedule with every group's M_g ≤ limit?" with
-    (status, grid). ``lower``, if given, is proven: no schedule has deviation ≤ lower.
+    (status, grid); status TIMEOUT means "not settled in its share of the time, ask an easier
+    one": the search then tries halfway between that value and the best found. ``lower``, if given, is proven: no schedule has deviation ≤ lower.
     ``on_step(best, lower)``, if given, hears of each probe's outcome (live progress).
     Returns (best deviation, its grid, proven lower bound, proven).
     """
     best = dev.deviation(start, local)
     best_grid = start
     probe_at = guess
+    hard = None                 # the least value whose probe timed out
     while True:
         below = dev.limits_below(best)
         if min(below, default=-1) < 0:          # nothing is below a deviation of 0
@@ -497,15 +504,20 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
         if status in ("OPTIMAL", "FEASIBLE"):
             best, best_grid = dev.deviation(grid, local), grid
             probe_at = (lower + best) / 2 if lower is not None else None
+            if hard is not None and hard < best:
+                probe_at = (max(hard, lower) + best) / 2 if lower is not None else (hard + best) / 2
+        elif status == "TIMEOUT" and z is not None and z < best:
+            hard = z if hard is None else min(hard, z)
+            probe_at = (z + best) / 2
         elif status == "INFEASIBLE":
             if z is None:
                 return best, best_grid, best, True
             lower = z
             probe_at = (lower + best) / 2
-        if on_step is not None and status in ("OPTIMAL", "FEASIBLE", "INFEASIBLE"):
-            on_step(best, lower)
         else:
             return best, best_grid, (lower if lower is not None else Fraction(0)), False
+        if on_step is not None:
+            on_step(best, lower)
 
 
 def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[float, float],
@@ -756,7 +768,10 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             return Result("UNKNOWN", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds)
 
         # a later goal is optimized among schedules within the worst component's deviation
-        if "fairness" in objective and objective.index("fairness") < len(objective) - 1:
+        # (only once every part's deviation is proven: a worst figure not known to be optimal must not
+        # make the fairer parts less fair)
+        fair_proven = all(o.goals["fairness"].proven for o in outcomes if "fairness" in o.goals)
+        if "fairness" in objective and objective.index("fairness") < len(objective) - 1 and fair_proven:
             worst = max((o.goals["fairness"].value for o in outcomes if "fairness" in o.goals), default=Fraction(0))
             redo = [(i, (deadline - time.monotonic(), deadline), worst, {g: o.goals[g].value for g in objective[:objective.index("fairness")]})
                     for i, o in enumerate(outcomes)
@@ -878,13 +893,21 @@ def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
 
 def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[GoalResult]:
     goals = []
+    earlier_proven = True       # a goal's bound holds only among schedules optimal for the goals before it
     for goal in data.objective:
         parts = [o.goals.get(goal) for o in outcomes]
-        proven = all(p is not None and p.proven for p in parts)
+        proven = earlier_proven and all(p is not None and p.proven for p in parts)
         known = [p for p in parts if p is not None]
         if len(known) < len(parts):       # a component ran out of time before this goal: no bound
             goals.append(GoalResult(goal, None, None, False))
+            earlier_proven = False
             continue
+        if not earlier_proven:
+            value = max((p.value for p in known), default=0) if goal == "fairness" \
+                else sum(p.value for p in known) / goal_scale(goal, data)
+            goals.append(GoalResult(goal, float(value), None, False))
+            continue
+        earlier_proven = proven
         if goal == "fairness":
             value = max((p.value for p in known), default=Fraction(0))
             bound = max((p.bound for p in known), default=Fraction(0))
