@@ -422,7 +422,9 @@ class _Search:
         """Start the fairness search from the fairest schedule of a restricted network (one that keeps
         every rule), when it is fairer than the current schedule."""
         net = self.flow
-        if net is None or not net.totals_fixed or goals_before != ("wfh",) or self.solution is None:
+        # (the relaxed network's group totals may vary when teams span cap groups; a restricted
+        # network shares such a team's room out per group, so its totals are fixed: checked below)
+        if net is None or goals_before != ("wfh",) or self.solution is None:
             return
         local, n = self.local, len(self.comp.members)
         wfh_days = int((self.solution == 1).sum())
@@ -441,7 +443,7 @@ class _Search:
         net, local, n = self.flow, self.local, len(self.comp.members)
         for shape, share_out in shapes:
             restricted = flow.restrict(self.comp, net, shape, share_out)
-            if restricted is None or not restricted.checkable \
+            if restricted is None or not restricted.checkable or not restricted.totals_fixed \
                     or restricted.max_flow + int(restricted.constant_wfh.sum()) < wfh_days:
                 continue
 
