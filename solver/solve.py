@@ -190,14 +190,12 @@ class _Search:
         if self._model is not None and self._fairness is not None:
             self._fairness.fix_totals(grid, self.local)
 
-    def run(self, callback: cp_model.CpSolverSolutionCallback | None = None, share: float = 1.0) -> str:
-        """Solve the model as it stands (objective or none); keep the solution. Returns the status:
-        UNKNOWN when the time is up, TIMEOUT when only this run's ``share`` of the time left is."""
+    def run(self, callback: cp_model.CpSolverSolutionCallback | None = None) -> str:
+        """Solve the model as it stands (objective or none); keep the solution. Returns the status."""
         left = self.deadline - time.monotonic()
         if left <= 0 or _STOP.is_set():
             return "UNKNOWN"
-        limit = left if share >= 1.0 else max(1.0, share * left)
-        self.solver.parameters.max_time_in_seconds = min(left, limit)
+        self.solver.parameters.max_time_in_seconds = left
         if self.solution is not None:
             self.cells.hint(self.model, self.solution)
         elif self.previous is not None:       # re-planning: the previous schedule is the first guess
@@ -218,8 +216,6 @@ class _Search:
             done.set()
         if status in ("OPTIMAL", "FEASIBLE"):
             self.solution = self.cells.values(self.solver)
-        elif status == "UNKNOWN" and limit < left and not _STOP.is_set() and self.deadline - time.monotonic() > 0.5:
-            return "TIMEOUT"
         return status
 
     def maximize(self, goal: str, known: int | None = None) -> tuple[str, GoalOutcome | None]:
@@ -403,9 +399,8 @@ class _Search:
         self._fairer_start(fair, goals_before)
 
         def probe_model(limits):
-            # a third of the time left each: a probe too hard to settle leaves time to try an easier one
             self._limit(limits)
-            status = self.run(share=1 / 3)
+            status = self.run()
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)
@@ -482,15 +477,13 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
     """Search the least max deviation over candidate values (SPEC §3 `fairness`).
 
     ``probe(limits)`` answers "is there a schedule with every group's M_g ≤ limit?" with
-    (status, grid); status TIMEOUT means "not settled in its share of the time, ask an easier
-    one": the search then tries halfway between that value and the best found. ``lower``, if given, is proven: no schedule has deviation ≤ lower.
+    (status, grid). ``lower``, if given, is proven: no schedule has deviation ≤ lower.
     ``on_step(best, lower)``, if given, hears of each probe's outcome (live progress).
     Returns (best deviation, its grid, proven lower bound, proven).
     """
     best = dev.deviation(start, local)
     best_grid = start
     probe_at = guess
-    hard = None                 # the least value whose probe timed out
     while True:
         below = dev.limits_below(best)
         if min(below, default=-1) < 0:          # nothing is below a deviation of 0
@@ -506,11 +499,6 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
         if status in ("OPTIMAL", "FEASIBLE"):
             best, best_grid = dev.deviation(grid, local), grid
             probe_at = (lower + best) / 2 if lower is not None else None
-            if hard is not None and hard < best:
-                probe_at = (max(hard, lower) + best) / 2 if lower is not None else (hard + best) / 2
-        elif status == "TIMEOUT" and z is not None and z < best:
-            hard = z if hard is None else min(hard, z)
-            probe_at = (z + best) / 2
         elif status == "INFEASIBLE":
             if z is None:
                 return best, best_grid, best, True
