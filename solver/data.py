@@ -7,9 +7,11 @@ fixes. The independent checker (:mod:`solver.check`) does not use this module.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from fractions import Fraction
 
 import numpy as np
 
@@ -444,3 +446,61 @@ def split(data: ProblemData, parts: list[np.ndarray]) -> list[ComponentData]:
                 offices[i].append(OfficeData(o.office, -1, sub))
     return [ComponentData(data, p, cap_groups[i], teams[i], [o for o in offices[i] if o.desks >= 0],
                           fairness[i], pairs[i], prefer[i], keep[i]) for i, p in enumerate(parts)]
+
+
+# How `fingerprint` reads each field of ProblemData. "rows": per employee, the part's members'
+# rows; "shared": the same for every part; "per_part": split among the parts, each part's own share
+# is a field of ComponentData; "left_out": not read by a part's solve (the instance's facts about an
+# employee reach it only through the rows, and the nips are added; conflicts stop a run before it).
+FINGERPRINT_FIELDS = {
+    "rows": ("present", "forced", "km", "unit_of"),
+    "shared": ("days", "weeks", "objective", "max_consecutive_wfh", "min_wfo_per_week", "weight_scale",
+               "km_scale", "replan_from"),
+    "per_part": ("cap_groups", "teams", "offices", "fairness_groups", "pairs", "prefer", "keep"),
+    "left_out": ("instance", "units", "week_labels", "conflicts"),
+}
+
+
+def fingerprint(comp: ComponentData) -> bytes:
+    """A digest of everything a part's solve depends on.
+
+    Two parts with the same fingerprint are the same question to the solver: the same
+    employees (indices and nips), their presence and fixed cells, cap groups' limits,
+    teams' needs and team days, offices, pairs, fairness groups, prefer and keep
+    requests, and the problem's days, rules, goals and scales. What-if variants use it
+    to reuse a part proven in an earlier variant (see :func:`solver.solve`).
+    """
+    data = comp.data
+    members = comp.members
+    digest = hashlib.blake2b(digest_size=20)
+    _feed(digest, [data.instance.employees[int(e)].nip for e in members])
+    for name in FINGERPRINT_FIELDS["rows"]:
+        _feed(digest, (name, getattr(data, name)[members]))
+    for name in FINGERPRINT_FIELDS["shared"]:
+        _feed(digest, (name, getattr(data, name)))
+    for f in fields(comp):
+        if f.name != "data":
+            _feed(digest, (f.name, getattr(comp, f.name)))
+    return digest.digest()
+
+
+def _feed(digest, value) -> None:
+    """Write a value into a hash so that different values never read the same (type, size, content)."""
+    if isinstance(value, np.ndarray) and value.dtype.hasobject:
+        _feed(digest, value.tolist())
+    elif isinstance(value, np.ndarray):
+        digest.update(b"A%s%s;" % (value.dtype.str.encode(), repr(value.shape).encode()))
+        digest.update(np.ascontiguousarray(value).tobytes())
+    elif is_dataclass(value) and not isinstance(value, type):
+        digest.update(b"C%s;" % type(value).__name__.encode())
+        for f in fields(value):
+            _feed(digest, (f.name, getattr(value, f.name)))
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"L%d;" % len(value))
+        for item in value:
+            _feed(digest, item)
+    elif value is None or isinstance(value, (bool, int, np.generic, str, Decimal, Fraction, dt.date)):
+        text = repr(value.item() if isinstance(value, np.generic) else value).encode()
+        digest.update(b"S%d;" % len(text) + text)
+    else:
+        raise TypeError(f"fingerprint: no encoding for {type(value).__name__}")

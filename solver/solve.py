@@ -581,7 +581,7 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
           log: bool = False, progress: Callable[[dict], None] | None = None, check: bool = True,
           scheduler: str | None = None, previous: pd.DataFrame | None = None, replan_from=None,
           stability: str = "last", checkpoint: str | Path | None = None, resume: bool = False,
-          relax: tuple[str, ...] = ()) -> Result:
+          relax: tuple[str, ...] = (), reuse: dict | None = None) -> Result:
     """Solve an instance to lexicographic optimality (SPEC §3).
 
     Parameters
@@ -611,6 +611,12 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     checkpoint, resume
         A folder where each finished component is kept as it completes; with ``resume``,
         components found there are not solved again (a run cut short picks up where it was).
+    reuse
+        A dict the caller keeps between solves (what-if variants): each part proven OPTIMAL
+        is kept in it under its content (:func:`solver.data.fingerprint`), seed and goals,
+        and a later solve takes such a part from it instead of solving it again. Only
+        proven parts are kept: their schedule does not depend on the time they were given.
+        ``details["reused"]`` counts the parts taken from it. Not used with ``relax``.
 
     Ctrl-C (SIGINT) or SIGTERM stops the search: each part keeps its best schedule so far
     and the result is FEASIBLE (or UNKNOWN when some part has none yet).
@@ -629,15 +635,18 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
             handlers[sig] = signal.signal(sig, lambda *_: _STOP.set())
     try:
         return _solve(instance, time_limit, workers, seed, log, progress, check, scheduler, previous,
-                      replan_from, stability, checkpoint, resume)
+                      replan_from, stability, checkpoint, resume, reuse)
     finally:
         for sig, handler in handlers.items():
             signal.signal(sig, handler)
 
 
 def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler, previous, replan_from,
-           stability, checkpoint, resume) -> Result:
+           stability, checkpoint, resume, reuse) -> Result:
+    import copy
+
     from .check import check as check_roster
+    from .data import fingerprint
 
     t_start = time.monotonic()
     # leave time to merge, check and return the schedule within the limit
@@ -654,6 +663,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
     objective = data.objective
     links: list[np.ndarray] = []
     cache: dict[bytes, ComponentOutcome] = {}
+    reused: set[bytes] = set()
     while True:
         parts = components(data, link_offices=False, extra_links=links)
         comps = split(data, parts)
@@ -663,6 +673,16 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             for k in keys:
                 if k not in cache and (kept := store.load(k)) is not None:
                     cache[k] = kept
+        # parts proven by an earlier solve with the same content (what-if variants) are not solved again
+        content = {k: (fingerprint(c), seed, objective) for k, c in zip(keys, comps)
+                   if reuse is not None and k not in cache}
+        for k, shared in content.items():
+            if (kept := reuse.get(shared)) is not None:
+                cache[k] = copy.deepcopy(kept)     # the run may change its copy's goals (fairness below)
+                cache[k].seconds = cache[k].build_seconds = 0.0
+                reused.add(k)
+        if reuse is not None:
+            details["reused"] = sum(k in reused for k in keys)
         todo = [i for i, k in enumerate(keys) if k not in cache]
         done_count = [len(parts) - len(todo)]
 
@@ -684,6 +704,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     first[i] = outcome
         for i, outcome in first.items():
             cache[keys[i]] = outcome
+            if reuse is not None and outcome.status == "OPTIMAL":
+                reuse[content[keys[i]]] = copy.deepcopy(outcome)
         outcomes = [cache[k] for k in keys]
         for comp, outcome in zip(comps, outcomes):
             if outcome.grid is None and outcome.status == "UNKNOWN" and comp.keep:

@@ -283,7 +283,9 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
 
     Every variant is checked (:func:`apply_changes`) before any is solved, so a bad
     key fails at once. Variants are solved one after another, each by
-    :func:`solver.solve` with ``workers`` (which parallelizes inside).
+    :func:`solver.solve` with ``workers`` (which parallelizes inside), sharing one
+    ``reuse`` dict: a part proven in one variant and the same in a later one (a cap
+    change leaves the parts without that category as they were) is not solved again.
 
     Parameters
     ----------
@@ -331,8 +333,10 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
     staging = _staging(out_dir) if out_dir is not None else None
     try:
         rows = []
+        reuse: dict = {}
         for i, (changes, inst) in enumerate(zip(variants, instances)):
-            result = solve(inst, time_limit=time_limit, workers=workers, seed=seed, log=log, progress=progress)
+            result = solve(inst, time_limit=time_limit, workers=workers, seed=seed, log=log, progress=progress,
+                           reuse=reuse)
             if anonymize:
                 from report.anonymize import anonymize as pseudonymize
 

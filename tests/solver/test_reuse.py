@@ -1,0 +1,109 @@
+"""Parts reused across solves (what-if variants): solver/data.py's ``fingerprint`` and solve's ``reuse``.
+
+A part is reused only when its content is the same and it was proven OPTIMAL, so a
+solve that reuses parts gives the schedule a fresh solve gives.
+"""
+from __future__ import annotations
+
+import dataclasses
+import importlib
+
+import numpy as np
+import pytest
+
+from models import Instance
+from models.generate import generate_instance
+from solver import solve
+from solver.data import FINGERPRINT_FIELDS, ComponentData, ProblemData, compile_instance, components, fingerprint, split
+from solver.whatif import apply_changes
+
+solve_module = importlib.import_module("solver.solve")
+SUMMIT = "phases.puncak-ktt.max_wfh.administrasi"
+
+
+@pytest.fixture(scope="module")
+def instance(tmp_path_factory) -> Instance:
+    # 25 units, each its own part, all proven within a few seconds; some without `administrasi`
+    return Instance.load(generate_instance(tmp_path_factory.mktemp("reuse"), employees=150, units=25, seed=2))
+
+
+def _parts(inst: Instance) -> list[ComponentData]:
+    data = compile_instance(inst)
+    return split(data, components(data, link_offices=False))
+
+
+def _goals(result) -> dict:
+    return {g.goal: (g.value, g.bound, g.proven) for g in result.goals}
+
+
+def test_every_field_of_the_problem_is_fingerprinted_or_left_out_on_purpose():
+    named = [name for names in FINGERPRINT_FIELDS.values() for name in names]
+    assert sorted(named) == sorted(f.name for f in dataclasses.fields(ProblemData)), \
+        "a new ProblemData field: add it to FINGERPRINT_FIELDS (fingerprinted unless no part's solve reads it)"
+    own = {f.name for f in dataclasses.fields(ComponentData)} - {"data", "members"}
+    assert set(FINGERPRINT_FIELDS["per_part"]) == own
+
+
+def test_a_cap_change_changes_the_fingerprints_of_the_parts_it_touches_only(instance):
+    before, after = _parts(instance), _parts(apply_changes(instance, {SUMMIT: "0.9"}))
+    assert [list(p.members) for p in before] == [list(p.members) for p in after]
+    touched = []
+    for a, b in zip(before, after):
+        limits_differ = any(not np.array_equal(ga.limit, gb.limit) for ga, gb in zip(a.cap_groups, b.cap_groups))
+        assert (fingerprint(a) != fingerprint(b)) == limits_differ
+        if limits_differ:
+            assert "administrasi" in {g.category for g in a.cap_groups}
+        touched.append(limits_differ)
+    assert any(touched) and not all(touched)
+    # the same instance compiled again gives the same fingerprints
+    assert [fingerprint(p) for p in before] == [fingerprint(p) for p in _parts(instance)]
+
+
+def test_a_team_change_changes_its_own_part_only(instance):
+    team = instance.teams[0]
+    before = _parts(instance)
+    # more than its members: every day's need changes (an infeasible team, but compiled all the same)
+    after = _parts(apply_changes(instance, {f"teams.{team.team}.min_onsite": 999}))
+    changed = [fingerprint(a) != fingerprint(b) for a, b in zip(before, after)]
+    owner = [team.team in {t.team for t in p.teams} for p in before]
+    assert changed == owner and sum(owner) == 1
+
+
+@pytest.mark.parametrize("changes", [{"rules.min_wfo_per_week": 3}, {"objective": "wfh,fairness"}])
+def test_a_rule_or_goal_change_changes_every_part(instance, changes):
+    before, after = _parts(instance), _parts(apply_changes(instance, changes))
+    assert all(fingerprint(a) != fingerprint(b) for a, b in zip(before, after))
+
+
+def test_a_reused_part_gives_the_schedule_of_a_fresh_solve(instance):
+    reuse: dict = {}
+    first = solve(apply_changes(instance, {SUMMIT: "0.6"}), time_limit=60, workers=1, reuse=reuse)
+    assert first.status == "OPTIMAL" and first.details["reused"] == 0
+    assert len(reuse) == first.details["components"]
+    assert all(o.status == "OPTIMAL" for o in reuse.values())
+
+    variant = apply_changes(instance, {SUMMIT: "0.9"})
+    again = solve(variant, time_limit=60, workers=1, reuse=reuse)
+    fresh = solve(variant, time_limit=60, workers=1)
+    assert 0 < again.details["reused"] < again.details["components"]
+    assert again.status == fresh.status == "OPTIMAL"
+    assert again.schedule.to_csv(index=False) == fresh.schedule.to_csv(index=False)
+    assert _goals(again) == _goals(fresh)
+
+    # the first variant once more: every part from `reuse`, as it was (a run changes only its own copies)
+    repeat = solve(apply_changes(instance, {SUMMIT: "0.6"}), time_limit=60, workers=1, reuse=reuse)
+    assert repeat.details["reused"] == repeat.details["components"]
+    assert repeat.schedule.to_csv(index=False) == first.schedule.to_csv(index=False)
+    assert _goals(repeat) == _goals(first)
+
+
+def test_an_unproven_part_is_not_kept(instance, monkeypatch):
+    real = solve_module.solve_component
+
+    def unproven(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), status="FEASIBLE")
+
+    monkeypatch.setattr(solve_module, "solve_component", unproven)
+    reuse: dict = {}
+    result = solve(instance, time_limit=10, workers=1, reuse=reuse)
+    assert result.status == "FEASIBLE" and reuse == {}
