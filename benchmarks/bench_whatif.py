@@ -3,7 +3,7 @@
 Runs, each ``--repeat`` times in a fresh process, with the same time limit and workers:
 
 - **one solve**: :func:`solver.solve` of the instance as it is;
-- **sweep**: ten values of ``phases.puncak-ktt.max_wfh.administrasi`` (0.50:0.95:0.05) solved as
+- **sweep**: by default ten values of ``phases.puncak-ktt.max_wfh.administrasi`` (0.50:0.95:0.05) solved as
   ``giliran whatif INSTANCE --sweep ... -o OUT`` solves them: :func:`solver.whatif.run_variants`
   with an output folder, variants one after another, each solve with ``--workers`` processes,
   parts proven in one variant reused in the next; timed is ``run_variants`` (solves, outputs,
