@@ -908,27 +908,22 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
     earlier_proven = True       # a goal's bound holds only among schedules optimal for the goals before it
     for goal in data.objective:
         parts = [o.goals.get(goal) for o in outcomes]
-        proven = earlier_proven and all(p is not None and p.proven for p in parts)
         known = [p for p in parts if p is not None]
         if len(known) < len(parts):       # a component ran out of time before this goal: no bound
             goals.append(GoalResult(goal, None, None, False))
             earlier_proven = False
             continue
-        if not earlier_proven:
-            value = max((p.value for p in known), default=0) if goal == "fairness" \
-                else sum(p.value for p in known) / goal_scale(goal, data)
-            goals.append(GoalResult(goal, float(value), None, False))
-            continue
-        earlier_proven = proven
+        proven = earlier_proven and all(p.proven for p in known)
         if goal == "fairness":
             value = max((p.value for p in known), default=Fraction(0))
             bound = max((p.bound for p in known), default=Fraction(0))
-            goals.append(GoalResult(goal, float(value), float(bound), proven))
         else:
             scale = goal_scale(goal, data)
             value = sum(p.value for p in known) / scale
-            bound = None if any(p.bound is None for p in known) else float(sum(p.bound for p in known) / scale)
-            goals.append(GoalResult(goal, float(value), bound, proven))
+            bound = None if any(p.bound is None for p in known) else sum(p.bound for p in known) / scale
+        bound = float(bound) if earlier_proven and bound is not None else None
+        goals.append(GoalResult(goal, float(value), bound, proven))
+        earlier_proven = proven
     return goals
 
 
