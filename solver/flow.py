@@ -217,13 +217,17 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     # rules 3 and 4, day by day: cell → team-day → group-day → sink
     nested = True
     mixed: list[tuple[int, int, list[int]]] = []
+    share_arcs: dict[tuple[int, int, int], int] = {}      # (team, day, group) → arc, for split team-days
+    share_rooms: dict[tuple[int, int], int] = {}
+    share_sizes: dict[tuple[int, int, int], int] = {}
+    group_sink_arcs: list[tuple[int, int]] = []            # (arc, cap group) of every group-day → sink arc
     cell_arcs, cell_index = [], []
     for d in range(D):
         group_node = {}
         for gi, g in enumerate(comp.cap_groups):
             room = int(g.limit[d]) - int(const[group_rows[gi], d].sum())
             group_node[gi] = net.node()
-            net.arc(group_node[gi], SINK, room)
+            group_sink_arcs.append((net.arc(group_node[gi], SINK, room), gi))
         team_node = {}
         for ti, t in enumerate(comp.teams):
             rows = team_rows[ti]
@@ -239,7 +243,11 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
                 mixed.append((ti, d, touched))
             for gi in touched:
                 team_node[(ti, gi)] = net.node()
-                net.arc(team_node[(ti, gi)], group_node[gi], room if shares is None else min(room, shares.get(gi, 0)))
+                arc = net.arc(team_node[(ti, gi)], group_node[gi], room if shares is None else min(room, shares.get(gi, 0)))
+                if shares is not None and len(touched) > 1:
+                    share_arcs[(ti, d, gi)] = arc
+                    share_rooms[(ti, d)] = room
+                    share_sizes[(ti, d, gi)] = int(free[rows[group_of[rows] == gi], d].sum())
         head = {int(i): team_node.get((int(team_of[i]), int(group_of[i])), group_node[int(group_of[i])])
                 for i in np.flatnonzero(free[:, d])}
         cap = dict.fromkeys(head, 1)
@@ -287,6 +295,9 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
                          np.array(cell_index, dtype=np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
                          exact, totals_fixed)
     flow.mixed = mixed
+    flow.nested = nested
+    flow.share_arcs, flow.share_rooms, flow.share_sizes = share_arcs, share_rooms, share_sizes
+    flow.group_sink_arcs = group_sink_arcs
     flow.checkable = checkable
     flow.team_rows = team_rows
     flow.group_of = group_of

@@ -33,7 +33,7 @@ from models import Instance
 from models.result import GoalResult, Result
 
 from .constraints import add_constraints
-from . import flow
+from . import flow, shares
 from .data import WFH, ComponentData, ProblemData, compile_instance, components, split
 from .objectives import Deviation, Fairness, goal_expression, goal_scale
 from .variables import Variables
@@ -41,6 +41,9 @@ from .variables import Variables
 
 # Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
 # fork, so the component processes share it.
+SHARES_FIRST = False     # tests: take solver.shares wherever it applies, before the network's shortcuts
+
+
 class _StopFlag:
     """A flag in shared memory, set without a lock, so a signal handler can set it safely
     whatever the interrupted code holds."""
@@ -143,6 +146,9 @@ class _Search:
         self.restricted = None               # a network whose schedules keep every rule (see flow.restrict)
         self.cost_goals: list = []           # request goals the network's costs keep at their optimum
         self.previous = _previous_grid(comp) if comp.keep else None
+        self._shares = None                  # solver.shares.SharedRooms, False when it does not apply
+        self.proven: dict[str, bool] = {}    # goal → proven optimal so far
+        self.seed = settings.seed
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
         self.build_seconds = time.perf_counter() - t0
@@ -237,6 +243,10 @@ class _Search:
             self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
             return status, outcome
         requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}.get(goal)
+        if goal == "preferences" and requests and known is None and self._shares:
+            done = self._best_by_shares(goal, requests)
+            if done is not None:
+                return done
         if requests and self.flow_state is not None and known is None:
             # the network's best is the optimum when it holds every rule, else an upper bound;
             # goals met the same way before stay at their optimum through lexicographic costs
@@ -359,6 +369,8 @@ class _Search:
             self.flow_state = "relaxed"     # the network's max flows do not all keep the goals met by costs
         if self.flow_state is not None and not net.totals_fixed:
             self.flow_state = None      # fairness is then CP-SAT's alone, and the network no longer follows
+        if SHARES_FIRST and self._shared_rooms(goals_before) is not None:
+            return self._fair_by_shares(fair, guess=None)
         if self.flow_state is not None:
             self._fix_totals(net.max_flow_grid)
             # the network's optimum: exact when it holds every rule so far, else a proven lower bound
@@ -382,6 +394,8 @@ class _Search:
                         self.restricted = restricted
                         self.solution = candidate
                         return "OPTIMAL", GoalOutcome(fair.deviation(candidate, local), z, True)
+                if self._shared_rooms(goals_before) is not None:
+                    return self._fair_by_shares(fair, guess=z)
                 status = self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return "OPTIMAL", GoalOutcome(fair.deviation(self.solution, local), z, True)
@@ -393,6 +407,8 @@ class _Search:
                     return "FEASIBLE", GoalOutcome(value, z, False)
                 lower = z
                 self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
+        if lower is None and self._shared_rooms(goals_before) is not None:
+            return self._fair_by_shares(fair, guess=None)
         status = self.feasible()
         if status not in ("OPTIMAL", "FEASIBLE"):
             return status, None
@@ -412,6 +428,66 @@ class _Search:
         if self.flow_state is not None:
             self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
+
+    def _shared_rooms(self, goals_before: tuple[str, ...]):
+        """The exact search over shared-out team rooms (:mod:`solver.shares`), when it applies: the part
+        breaks the network only by teams across cap groups, and goal `wfh` alone comes first, proven."""
+        if self._shares is None:
+            self._shares = False
+            wfh = [v for g, v in self._known if g == "wfh"]
+            if goals_before == ("wfh",) and wfh and self.proven.get("wfh") and shares.applies(self.flow):
+                grid = self.solution if self.solution is not None else self.flow.max_flow_grid
+                found = shares.SharedRooms(self.comp, self.flow, grid, wfh[0] - int(self.flow.constant_wfh.sum()),
+                                           self.dev.groups, seed=self.seed)
+                self._shares = found if found.ok else False
+        return self._shares or None
+
+    def _fair_by_shares(self, fair, guess: Fraction | None) -> tuple[str, GoalOutcome | None]:
+        rooms = self._shares
+        local = self.local
+        start = self.solution
+        if start is None:
+            status, start = rooms.check(fair.limits_at_most(Fraction(10**9)), self.deadline)
+            if start is None:
+                return status, None
+
+        def probe(limits):
+            return rooms.check(limits, self.deadline)
+
+        if guess is None:
+            guess = fair.guess(start, local)
+        step = (lambda best, low: self.report("fairness", float(best), float(low or 0))) if self.report else None
+        best, grid, bound, proven = least_deviation(fair, start, local, probe, guess=guess, on_step=step)
+        self.solution = grid
+        self.flow_state = None           # later goals are CP-SAT's, within the fairness found
+        self._limit(fair.limits_at_most(best))
+        return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
+
+    def _best_by_shares(self, goal: str, requests) -> tuple[str, GoalOutcome] | None:
+        """Goal `preferences` right after a fairness found by :mod:`solver.shares`: the same search,
+        with the requesting employees kept day by day in its master."""
+        objective = list(self.comp.data.objective)
+        if objective[:objective.index(goal)] != ["wfh", "fairness"] or self._limits is None:
+            return None
+        first = self._shares
+        rooms = shares.SharedRooms(self.comp, self.flow, self.solution, first.F, self.dev.groups, seed=self.seed,
+                                   requests=requests)
+        if not rooms.ok:
+            return None
+        status, grid, bound = rooms.best(self._limits, self.deadline)
+        if grid is None:
+            return None
+        free = {(int(i), int(d)) for i, d in rooms.net.cell_index}
+        fixed = sum(w for e, d, mode, w in requests
+                    if (self.local[e], d) not in free and grid[self.local[e], d] == mode)
+        value = self._preferences_met(grid, requests)
+        self.solution = grid
+        if status == "OPTIMAL":
+            return self._maximize(goal, value)
+        self._known.append((goal, value))
+        if self._model is not None:
+            self._hold(goal, value)
+        return "FEASIBLE", GoalOutcome(value, max(value, bound + fixed), False)
 
     def _fairer_start(self, fair, goals_before: tuple[str, ...]) -> None:
         """Start the fairness search from the fairest schedule of a restricted network (one that keeps
@@ -534,6 +610,7 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             outcome.status = "INFEASIBLE" if status == "INFEASIBLE" else ("FEASIBLE" if search.solution is not None else "UNKNOWN")
             break
         outcome.goals[goal] = result
+        search.proven[goal] = bool(result.proven)
         if report is not None:
             scale = 1 if goal == "fairness" else goal_scale(goal, comp.data)
             report(goal, float(Fraction(result.value) / scale),

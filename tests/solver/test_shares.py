@@ -1,0 +1,133 @@
+"""The search over shared-out team rooms (solver.shares) against the brute force.
+
+Teams across cap groups break the network; :mod:`solver.shares` makes the fairness
+checks and goal `preferences` exact again with a small master and flow cuts. Here the
+solver is made to take that path wherever it applies (``SHARES_FIRST``), on random tiny
+instances with such teams, and must reach the brute force's optimum of every goal.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).parent))
+import brute  # noqa: E402
+from test_optimality import MON, _load_trimmed, assert_solver_matches_brute, day, emp  # noqa: E402
+
+import importlib  # noqa: E402
+
+shares = importlib.import_module("solver.shares")
+solve_module = importlib.import_module("solver.solve")   # the submodule: the package exports a function `solve`
+
+
+@pytest.fixture
+def shares_first(monkeypatch):
+    """Force the path, and count the searches that ran on it."""
+    used = []
+    monkeypatch.setattr(solve_module, "SHARES_FIRST", True)
+    original = shares.SharedRooms._solve
+
+    def counted(self, limits, deadline, requests):
+        used.append(bool(requests))
+        return original(self, limits, deadline, requests)
+
+    monkeypatch.setattr(shares.SharedRooms, "_solve", counted)
+    return used
+
+
+def test_mixed_team_fairness_and_preferences(tmp_path, shares_first):
+    # one team across two cap groups, room 1 a day: who of a1/b1 goes home moves each group's total
+    people = [emp("a1", category="a", team="T"), emp("a2", category="a"), emp("a3", category="a", team="T"),
+              emp("b1", category="b", team="T"), emp("b2", category="b")]
+    inst = brute.write_instance(tmp_path, people, window=(day(0), day(2)), categories={"a": "0.67", "b": "0.5"},
+                                teams=[dict(team="T", unit="U", min_onsite=2)],
+                                requests=[dict(nip="b1", date=day(1), mode="WFH"),
+                                          dict(nip="a1", date="mon", mode="WFH", weight="2")],
+                                objective=["wfh", "fairness", "preferences"])
+    assert_solver_matches_brute(inst)
+    assert True in shares_first and False in shares_first      # both searches ran on the path
+
+
+@st.composite
+def mixed_instances(draw):
+    n_emp = draw(st.sampled_from([4, 5, 5, 6]))
+    n_days = draw(st.sampled_from([2, 3, 4, 5]))
+    work = [k for k in range(14) if (MON.toordinal() + k) % 7 not in (5, 6)][:n_days]
+    # Monday 2023-09-04 is ordinal % 7 == 0: days 5, 6 are the weekend
+    categories = {"a": draw(st.sampled_from(["0.5", "0.67", "0.75", "1"])),
+                  "b": draw(st.sampled_from(["0.5", "0.67", "1"]))}
+    teams = [dict(team="T", unit="U", min_onsite=draw(st.sampled_from([1, 2])),
+                  min_onsite_ratio=draw(st.sampled_from(["", "0.5"])))]
+    people = []
+    for i in range(n_emp):
+        cat = "a" if i % 2 == 0 else "b"
+        people.append(emp(f"E{i}", category=cat, team="T" if i < 3 or draw(st.booleans()) else None))
+    nips = [p["nip"] for p in people]
+    leave = []
+    for nip in nips:
+        if draw(st.integers(0, 3)) == 0:
+            k = draw(st.sampled_from(work))
+            leave.append(dict(nip=nip, start=day(k), end=day(k)))
+    requests = []
+    for _ in range(draw(st.integers(0, 3))):
+        requests.append(dict(nip=draw(st.sampled_from(nips)), date=day(draw(st.sampled_from(work))),
+                             mode=draw(st.sampled_from(["WFH", "WFO"])), weight=draw(st.sampled_from(["1", "2.5"]))))
+    rules = {"min_wfo_per_week": draw(st.none() | st.integers(1, 3))}
+    objective = ["wfh", "fairness"] + (["preferences"] if draw(st.booleans()) else [])
+    kwargs = dict(window=(day(work[0]), day(work[-1])), categories=categories, rules=rules, objective=objective,
+                  teams=teams, leave=leave or None, requests=requests or None)
+    trim = draw(st.permutations(range(n_emp * n_days)))
+    return people, kwargs, trim
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mixed_instances())
+def test_random_mixed_teams_match_the_brute_force(shares_first, case):
+    people, kwargs, trim = case
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = _load_trimmed(Path(tmp), people, kwargs, trim)
+        opt = brute.optimum(inst)
+        if not opt.feasible:
+            event("infeasible")
+            assert solve_module.solve(inst, time_limit=30, workers=1, seed=0, check=False).status == "INFEASIBLE"
+            return
+        before = len(shares_first)
+        assert_solver_matches_brute(inst, opt=opt)
+        event("on the shares path" if len(shares_first) > before else "settled before it")
+
+
+def test_the_random_cases_reach_the_path():
+    """The strategy above is worth running only if many of its cases take the path."""
+    hits = []
+
+    @settings(max_examples=30, deadline=None, database=None)
+    @given(mixed_instances())
+    def run(case):
+        people, kwargs, trim = case
+        with tempfile.TemporaryDirectory() as tmp:
+            inst = _load_trimmed(Path(tmp), people, kwargs, trim)
+            if not brute.optimum(inst).feasible:
+                return
+            calls = []
+            original = shares.SharedRooms._solve
+
+            def counted(self, limits, deadline, requests):
+                calls.append(1)
+                return original(self, limits, deadline, requests)
+
+            shares.SharedRooms._solve, solve_module.SHARES_FIRST = counted, True
+            try:
+                solve_module.solve(inst, time_limit=30, workers=1, seed=0, check=False)
+            finally:
+                shares.SharedRooms._solve, solve_module.SHARES_FIRST = original, False
+            hits.append(bool(calls))
+
+    run()
+    assert sum(hits) >= 5, hits
