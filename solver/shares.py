@@ -346,11 +346,6 @@ class SharedRooms:
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.random_seed = self.seed
-        import os
-        for kv in os.environ.get("MASTER_PARAMS", "").split(","):
-            if kv:
-                k, v = kv.split("=")
-                setattr(solver.parameters, k, type(getattr(solver.parameters, k))(eval(v)))
         found = None
         while True:
             left = deadline - time.monotonic()
