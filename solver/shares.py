@@ -267,6 +267,10 @@ class SharedRooms:
                 m.Add(up - c >= 0)                         # hi' ≥ 0
                 m.Add(lw <= h)
                 lo[r], hi[r] = lw, h
+            # implied, but it lets the master refute a limit at once (measured: 0.4 s instead of 7 s)
+            free_W = sum(T[gi] for gi, f in self.feeds.items() if f == fi)
+            m.Add(sum(lo[r] for r in rows) <= free_W)
+            m.Add(sum(hi[r] for r in rows) >= free_W)
         # the aggregate: class-day counts y, each employee's free WFH days x_e, linked per class
         C, D = self.class_day_free.shape
         y = [[m.NewIntVar(0, int(self.class_day_free[c, d]), "") for d in range(D)] for c in range(C)]

@@ -445,6 +445,7 @@ class _Search:
     def _fair_by_shares(self, fair, guess: Fraction | None) -> tuple[str, GoalOutcome | None]:
         rooms = self._shares
         local = self.local
+        self._fairer_start(fair, ("wfh",))     # a fair start from restricted networks: cheap, and kept if time runs out
         start = self.solution
         if start is None:
             status, start = rooms.check(fair.limits_at_most(Fraction(10**9)), self.deadline)
