@@ -652,8 +652,23 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _dynamic_share(deadline: tuple, not_started: int, workers: int) -> tuple[float, float]:
+    """A job whose budget is ``None`` gets, when it starts, its part of the time left: the not-started
+    jobs and the other running ones share the workers until the deadline."""
+    share, end = deadline
+    if share is not None:
+        return deadline
+    return (end - time.monotonic()) * workers / max(1, not_started + workers - 1), end
+
+
 def _run_shared(args) -> ComponentOutcome:
     i, deadline, cap, known = args
+    left = _SHARED.get("left")
+    if left is not None and deadline[0] is None:
+        with left.get_lock():
+            n = left.value
+            left.value -= 1
+        deadline = _dynamic_share(deadline, n, _SHARED["workers"])
     events = _SHARED.get("events")
     report = (lambda goal, value, bound: events.put((i, goal, value, bound))) if events is not None else None
     return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known, report)
@@ -668,20 +683,23 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
     component processes through a queue); the Dask path reports only finished parts.
     """
     results: dict[int, ComponentOutcome] = {}
+    workers = max(1, min(settings.workers, len(jobs)))
     if settings.scheduler and jobs:
         from .distributed import run_on_dask
 
-        return run_on_dask(settings.scheduler, comps, jobs, settings, on_done)
-    workers = max(1, min(settings.workers, len(jobs)))
+        even = [(j[0], (_dynamic_share(j[1], len(jobs) - workers + 1, workers)), *j[2:]) for j in jobs]
+        return run_on_dask(settings.scheduler, comps, even, settings, on_done)
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        for job in jobs:
+        for k, job in enumerate(jobs):
             report = (lambda i: lambda goal, value, bound: on_event(i, goal, value, bound))(job[0]) if on_event else None
-            results[job[0]] = solve_component(comps[job[0]], settings, *job[1:], report=report)
+            budget = _dynamic_share(job[1], len(jobs) - k, 1)
+            results[job[0]] = solve_component(comps[job[0]], settings, budget, *job[2:], report=report)
             if on_done:
                 on_done(job[0], results[job[0]])
         return results
     context = multiprocessing.get_context("fork")
     _SHARED["comps"], _SHARED["settings"] = comps, settings
+    _SHARED["left"], _SHARED["workers"] = context.Value("i", len(jobs)), workers
     events = _SHARED["events"] = context.SimpleQueue() if on_event else None
     reader = None
     if events is not None:
@@ -838,8 +856,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         first = _run_all(comps, [(i, (share, deadline), None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
         if again and deadline - time.monotonic() > 1:
-            share = (deadline - time.monotonic()) * min(settings.workers, len(again)) / len(again)
-            for i, outcome in _run_all(comps, [(i, (share, deadline), None, None) for i in again], settings,
+            # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
+            for i, outcome in _run_all(comps, [(i, (None, deadline), None, None) for i in again], settings,
                                        on_event=on_event).items():
                 if outcome.grid is not None and _better(outcome, first[i], objective):
                     first[i] = outcome
