@@ -690,6 +690,8 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
         even = [(j[0], (_dynamic_share(j[1], len(jobs) - workers + 1, workers)), *j[2:]) for j in jobs]
         return run_on_dask(settings.scheduler, comps, even, settings, on_done)
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        if any(j[1][0] is None for j in jobs):
+            jobs = sorted(jobs, key=lambda j: (len(comps[j[0]].members), j[0]))
         for k, job in enumerate(jobs):
             report = (lambda i: lambda goal, value, bound: on_event(i, goal, value, bound))(job[0]) if on_event else None
             budget = _dynamic_share(job[1], len(jobs) - k, 1)
@@ -709,8 +711,10 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-    # biggest first, so the long ones do not start last
-    order = sorted(jobs, key=lambda j: -len(comps[j[0]].members))
+    # with fixed budgets, biggest first, so the long ones do not start last; with budgets set at the
+    # start (None), smallest first, so that what the quick ones leave goes to the big ones
+    dynamic = any(j[1][0] is None for j in jobs)
+    order = sorted(jobs, key=lambda j: (len(comps[j[0]].members) if dynamic else -len(comps[j[0]].members), j[0]))
     try:
         with context.Pool(workers, initializer=_worker_signals) as pool:
             for job, outcome in zip(order, pool.imap(_run_shared, order)):
