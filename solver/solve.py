@@ -988,11 +988,15 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:
         return True
     for goal in objective:
         a, b = new.goals.get(goal), old.goals.get(goal)
+        if a is None and b is None:
+            break
         if a is None or b is None:
-            return a is not None or (b is None and new.status == "OPTIMAL")
+            return a is not None
         if a.value != b.value:
             return (a.value < b.value) if goal == "fairness" else (a.value > b.value)
-    return True
+    # the same values: the one with more goals proven (a later, longer run when they tie)
+    proven = lambda o: sum(bool(g.proven) for g in o.goals.values())   # noqa: E731
+    return proven(new) >= proven(old)
 
 
 def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
