@@ -36,6 +36,19 @@ class Network:
         self.n_nodes += 1
         return self.n_nodes - 1
 
+    def arcs(self, tails, heads, caps) -> np.ndarray:
+        """Many arcs at once; their indices."""
+        start = len(self.tails)
+        self.tails.extend(np.asarray(tails, dtype=np.int64).tolist())
+        self.heads.extend(np.asarray(heads, dtype=np.int64).tolist())
+        self.caps.extend(np.asarray(caps, dtype=np.int64).tolist())
+        return np.arange(start, len(self.tails), dtype=np.int64)
+
+    def nodes(self, k: int) -> np.ndarray:
+        """``k`` new nodes at once."""
+        self.n_nodes += k
+        return np.arange(self.n_nodes - k, self.n_nodes, dtype=np.int64)
+
     def arc(self, tail: int, head: int, cap: int) -> int:
         self.tails.append(tail)
         self.heads.append(head)
@@ -193,26 +206,24 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
 
     net = Network()
     employee_node = [net.node() for _ in range(n)]
-    employee_arcs = np.array([net.arc(SOURCE, employee_node[i], int(free[i].sum())) for i in range(n)], dtype=np.int64)
+    employee_arcs = net.arcs(np.full(n, SOURCE), np.array(employee_node), free.sum(axis=1))
 
     # rule 7 nests on the employee side: employee → employee-week → cell
     m = data.min_wfo_per_week
-    tail_of_cell = {}
-    for i in range(n):
-        if m:
-            for w in np.unique(data.weeks):
-                days = np.flatnonzero(data.weeks == w)
-                p = int(present[i, days].sum())
-                room = p - min(m, p) - int(const[i, days].sum())
-                if room < 0:
-                    return None
-                node = net.node()
-                net.arc(employee_node[i], node, room)
-                for d in days:
-                    tail_of_cell[(i, int(d))] = node
-        else:
-            for d in range(D):
-                tail_of_cell[(i, d)] = employee_node[i]
+    if m:
+        weeks = np.unique(data.weeks)
+        in_week = (data.weeks[:, None] == weeks[None, :]).astype(np.int64)      # [D, W]
+        p = present.astype(np.int64) @ in_week
+        room = p - np.minimum(m, p) - const.astype(np.int64) @ in_week          # [n, W]
+        if (room < 0).any():
+            return None
+        W = len(weeks)
+        week_node = net.nodes(n * W).reshape(n, W)
+        net.arcs(np.repeat(np.array(employee_node), W), week_node.ravel(), room.ravel())
+        week_of_day = np.searchsorted(weeks, data.weeks)
+        tail_of = week_node[:, week_of_day]                                      # [n, D]
+    else:
+        tail_of = np.repeat(np.array(employee_node)[:, None], D, axis=1)
 
     # rules 3 and 4, day by day: cell → team-day → group-day → sink
     nested = True
@@ -222,19 +233,26 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     share_sizes: dict[tuple[int, int, int], int] = {}
     group_sink_arcs: list[tuple[int, int]] = []            # (arc, cap group) of every group-day → sink arc
     cell_arcs, cell_index = [], []
+    G, T = len(comp.cap_groups), len(comp.teams)
+    group_room = np.array([g.limit - const[group_rows[gi]].sum(axis=0) for gi, g in enumerate(comp.cap_groups)],
+                          dtype=np.int64).reshape(G, D)
+    team_room, team_free = {}, {}
+    for ti, t in enumerate(comp.teams):
+        rows = team_rows[ti]
+        if len(rows):
+            team_room[ti] = (t.present - t.need - const[rows].sum(axis=0)).astype(np.int64)
+            team_free[ti] = {gi: free[rows[group_of[rows] == gi]].sum(axis=0) for gi in np.unique(group_of[rows])}
+    has_team = team_of >= 0
     for d in range(D):
-        group_node = {}
-        for gi, g in enumerate(comp.cap_groups):
-            room = int(g.limit[d]) - int(const[group_rows[gi], d].sum())
-            group_node[gi] = net.node()
-            group_sink_arcs.append((net.arc(group_node[gi], SINK, room), gi))
-        team_node = {}
+        group_node = net.nodes(G)
+        first = net.arcs(group_node, np.full(G, SINK), group_room[:, d])
+        group_sink_arcs += [(int(arc), gi) for gi, arc in enumerate(first)]
+        team_node = np.full((T + 1, max(G, 1)), -1, dtype=np.int64)    # row T: no team
         for ti, t in enumerate(comp.teams):
-            rows = team_rows[ti]
-            if t.need[d] <= 0 or not len(rows):
+            if t.need[d] <= 0 or ti not in team_room:
                 continue
-            room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum())
-            touched = sorted({int(group_of[r]) for r in rows if free[r, d]})
+            room = int(team_room[ti][d])
+            touched = [int(gi) for gi, count in team_free[ti].items() if count[d] > 0]
             shares = split.get((ti, d))
             if len(touched) > 1 and shares is None:
                 # a team across cap groups is not nested; relax it to "each part ≤ the team's room"
@@ -242,15 +260,19 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
                 nested = False
                 mixed.append((ti, d, touched))
             for gi in touched:
-                team_node[(ti, gi)] = net.node()
-                arc = net.arc(team_node[(ti, gi)], group_node[gi], room if shares is None else min(room, shares.get(gi, 0)))
+                team_node[ti, gi] = net.node()
+                arc = net.arc(int(team_node[ti, gi]), int(group_node[gi]),
+                              room if shares is None else min(room, shares.get(gi, 0)))
                 if shares is not None and len(touched) > 1:
                     share_arcs[(ti, d, gi)] = arc
                     share_rooms[(ti, d)] = room
-                    share_sizes[(ti, d, gi)] = int(free[rows[group_of[rows] == gi], d].sum())
-        head = {int(i): team_node.get((int(team_of[i]), int(group_of[i])), group_node[int(group_of[i])])
-                for i in np.flatnonzero(free[:, d])}
-        cap = dict.fromkeys(head, 1)
+                    share_sizes[(ti, d, gi)] = int(team_free[ti][gi][d])
+        rows = np.flatnonzero(free[:, d])
+        via_team = team_node[np.where(has_team[rows], team_of[rows], T), group_of[rows]]
+        head = np.full(n, -1, dtype=np.int64)
+        head[rows] = np.where(via_team >= 0, via_team, group_node[group_of[rows]] if G else -1)
+        cap = np.ones(n, dtype=np.int64)
+        in_head = free[:, d]
         # rule 10: a cover pair under one parent is a node of room 1 between its cells and that parent
         paired: set[int] = set()
         for a, b, rule in comp.pairs:
@@ -261,26 +283,26 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
                 if rule == "cover":
                     return None
                 continue
-            if rule == "together" and ia not in head and ib not in head:
+            if rule == "together" and not in_head[ia] and not in_head[ib]:
                 if const[ia, d] != const[ib, d]:
                     return None
                 continue
             if rule == "cover" and (const[ia, d] or const[ib, d]):
-                if ia in cap or ib in cap:
-                    cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
+                cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
                 continue
-            if rule == "cover" and (ia not in head or ib not in head):
+            if rule == "cover" and (not in_head[ia] or not in_head[ib]):
                 continue                                # one of them is in the office anyway
             if rule == "cover" and head[ia] == head[ib] and ia not in paired and ib not in paired:
                 node = net.node()
-                net.arc(node, head[ia], 1)
+                net.arc(node, int(head[ia]), 1)
                 head[ia] = head[ib] = node
                 paired.update((ia, ib))
             else:
                 nested = False                          # together pairs and crossing pairs: relaxed
-        for i, parent in head.items():
-            cell_arcs.append(net.arc(tail_of_cell[(i, d)], parent, cap[i]))
-            cell_index.append((i, d))
+        cell_arcs.append(net.arcs(tail_of[rows, d], head[rows], cap[rows]))
+        cell_index.append(np.stack([rows, np.full(len(rows), d)], axis=1))
+    cell_arcs = np.concatenate(cell_arcs) if cell_arcs else np.zeros(0, dtype=np.int64)
+    cell_index = np.concatenate(cell_index) if cell_index else np.zeros((0, 2), dtype=np.int64)
 
     # each fairness group's total is fixed at the maximum only if no cap group feeds two of them
     fairness_of = np.full(n, -1, dtype=np.int64)
@@ -291,8 +313,8 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     open_team_days = forbid is None and any(t.open_weeks for t in comp.teams)
     exact = nested and data.max_consecutive_wfh is None and not comp.offices and not open_team_days
     checkable = nested and not open_team_days    # rules 6 and 8 can then be checked on a schedule
-    flow = ComponentFlow(comp, net, employee_arcs, np.array(cell_arcs, dtype=np.int64),
-                         np.array(cell_index, dtype=np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
+    flow = ComponentFlow(comp, net, employee_arcs, cell_arcs.astype(np.int64),
+                         cell_index.astype(np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
                          exact, totals_fixed)
     flow.mixed = mixed
     flow.nested = nested
