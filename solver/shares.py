@@ -21,6 +21,7 @@ cut is kept as its node set, so it is re-written for the bounds of later checks.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -46,10 +47,12 @@ class SharedRooms:
     """The exact network with shares (and cap-group totals) as unknowns, and fairness checks on it."""
 
     def __init__(self, comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, wfh_flow: int,
-                 groups, seed: int = 0, requests=()):
+                 groups, seed: int = 0, requests=(), pairs: bool = False):
         """``wfh_flow``: the WFH days every schedule must reach, less the fixed ones (the goal `wfh`'s
         optimum); ``groups``: the fairness groups (:class:`objectives.Deviation`'s); ``requests``:
-        (employee, day, mode, weight) whose employees the master keeps day by day (for :meth:`best`)."""
+        (employee, day, mode, weight) whose employees the master keeps day by day (for :meth:`best`);
+        ``pairs``: keep the employees of pairs (rule 10) day by day too, the rule stated in the master."""
+        self.pairs = list(comp.pairs) if pairs else []
         self.requests = list(requests)
         self.comp = comp
         self.seed = seed
@@ -59,8 +62,8 @@ class SharedRooms:
         split = flow_module._split_rooms(comp, relaxed, grid, forbid, "proportional")
         for ti, d, touched in relaxed.mixed:            # every mixed team-day gets a share arc
             split.setdefault((ti, d), {gi: 0 for gi in touched})
-        net = flow_module.build(comp, split=split)
-        if net is None or not net.exact or not net.share_arcs:
+        net = flow_module.build(dataclasses.replace(comp, pairs=[]) if self.pairs else comp, split=split)
+        if net is None or not net.exact or not (net.share_arcs or self.pairs):
             return
         self.net = net
         local = {int(e): i for i, e in enumerate(comp.members)}
@@ -138,6 +141,7 @@ class SharedRooms:
         group_of = relaxed.group_of
         local = {int(e): i for i, e in enumerate(comp.members)}
         solo = {local[int(e)] for e, *_ in self.requests}
+        solo |= {local[int(a)] for a, _, _ in self.pairs} | {local[int(b)] for _, b, _ in self.pairs}
         key = [(t, g, i if i in solo else -1) for i, (t, g) in enumerate(zip(team_of.tolist(), group_of.tolist()))]
         names = sorted(set(key))
         self.class_of = np.array([names.index(k) for k in key], dtype=np.int64)
@@ -300,10 +304,25 @@ class SharedRooms:
         for k, (ti, d, gi) in enumerate(self.keys):       # shares: the classes' count on that day
             m.Add(s[k] == sum(y[c][d] for c, key in enumerate(self.class_key) if key[:2] == (ti, gi)))
         cells = [y[c][d] for c, d in self.solo_cells]
+        self._pairs(m, y)
         vars_ = (s, T, lo, hi, cells, y)
         for cut in self.cuts:
             self._add(m, vars_, cut)
         return m, vars_
+
+    def _pairs(self, m, y) -> None:
+        """Rule 10 on the pairs' cells: cover, never both at home; together, the same mode."""
+        data = self.comp.data
+        present = data.present[self.comp.members]
+        forced = data.forced[self.comp.members]
+        for a, b, rule in self.pairs:
+            ia, ib = self.local_of(a), self.local_of(b)
+            for d in np.flatnonzero(present[ia] & present[ib]):
+                mode = [y[int(self.class_of[i])][d] if self.free[i, d] else int(forced[i, d] == 1) for i in (ia, ib)]
+                if rule == "cover":
+                    m.Add(mode[0] + mode[1] <= 1)
+                else:
+                    m.Add(mode[0] == mode[1])
 
     def local_of(self, e) -> int:
         if not hasattr(self, "_local"):

@@ -243,7 +243,7 @@ class _Search:
             self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
             return status, outcome
         requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}.get(goal)
-        if goal == "preferences" and requests and known is None and self._shares:
+        if goal == "preferences" and requests and known is None and (self._shares or self._may_share()):
             done = self._best_by_shares(goal, requests)
             if done is not None:
                 return done
@@ -464,15 +464,22 @@ class _Search:
         self._limit(fair.limits_at_most(best))
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
 
+    def _may_share(self) -> bool:
+        """Goal `preferences` by :mod:`solver.shares` after a fairness proven some other way: for parts
+        the network relaxes only by teams across cap groups and by pairs."""
+        return (self.flow is not None and not self.flow.exact and bool(self.comp.pairs) and self.dev is not None
+                and self.solution is not None and self.proven.get("wfh", False)
+                and self.proven.get("fairness", False))
+
     def _best_by_shares(self, goal: str, requests) -> tuple[str, GoalOutcome] | None:
         """Goal `preferences` right after a fairness found by :mod:`solver.shares`: the same search,
         with the requesting employees kept day by day in its master."""
         objective = list(self.comp.data.objective)
         if objective[:objective.index(goal)] != ["wfh", "fairness"] or self._limits is None:
             return None
-        first = self._shares
-        rooms = shares.SharedRooms(self.comp, self.flow, self.solution, first.F, self.dev.groups, seed=self.seed,
-                                   requests=requests)
+        wfh = [v for g, v in self._known if g == "wfh"]
+        rooms = shares.SharedRooms(self.comp, self.flow, self.solution, wfh[0] - int(self.flow.constant_wfh.sum()),
+                                   self.dev.groups, seed=self.seed, requests=requests, pairs=True)
         if not rooms.ok:
             return None
         status, grid, bound = rooms.best(self._limits, self.deadline)

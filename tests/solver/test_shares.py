@@ -41,6 +41,20 @@ def shares_first(monkeypatch):
     return used
 
 
+def test_preferences_with_a_cover_pair_across_teams(tmp_path, shares_first):
+    # the pair crosses two teams, so the network leaves it out; the preferences search keeps it
+    people = [emp("a1", category="a", team="T"), emp("a2", category="a", team="T"),
+              emp("a3", category="a", team="S"), emp("a4", category="a", team="S"), emp("a5", category="a")]
+    inst = brute.write_instance(tmp_path, people, window=(day(0), day(2)), categories={"a": "0.6"},
+                                teams=[dict(team="T", unit="U", min_onsite=1), dict(team="S", unit="U", min_onsite=1)],
+                                pairs=[dict(nip_a="a1", nip_b="a3", rule="cover")],
+                                requests=[dict(nip="a1", date=day(0), mode="WFH"), dict(nip="a3", date=day(0), mode="WFH",
+                                                                                   weight="2")],
+                                objective=["wfh", "fairness", "preferences"])
+    assert_solver_matches_brute(inst)
+    assert True in shares_first
+
+
 def test_mixed_team_fairness_and_preferences(tmp_path, shares_first):
     # one team across two cap groups, room 1 a day: who of a1/b1 goes home moves each group's total
     people = [emp("a1", category="a", team="T"), emp("a2", category="a"), emp("a3", category="a", team="T"),
@@ -78,10 +92,14 @@ def mixed_instances(draw):
     for _ in range(draw(st.integers(0, 3))):
         requests.append(dict(nip=draw(st.sampled_from(nips)), date=day(draw(st.sampled_from(work))),
                              mode=draw(st.sampled_from(["WFH", "WFO"])), weight=draw(st.sampled_from(["1", "2.5"]))))
+    pairs = []
+    if draw(st.integers(0, 2)) == 0:         # a pair: the preferences search then keeps it day by day
+        a, b = draw(st.lists(st.sampled_from(nips), min_size=2, max_size=2, unique=True))
+        pairs.append(dict(nip_a=a, nip_b=b, rule=draw(st.sampled_from(["cover", "together"]))))
     rules = {"min_wfo_per_week": draw(st.none() | st.integers(1, 3))}
     objective = ["wfh", "fairness"] + (["preferences"] if draw(st.booleans()) else [])
     kwargs = dict(window=(day(work[0]), day(work[-1])), categories=categories, rules=rules, objective=objective,
-                  teams=teams, leave=leave or None, requests=requests or None)
+                  teams=teams, leave=leave or None, requests=requests or None, pairs=pairs or None)
     trim = draw(st.permutations(range(n_emp * n_days)))
     return people, kwargs, trim
 
@@ -101,6 +119,8 @@ def test_random_mixed_teams_match_the_brute_force(shares_first, case):
         before = len(shares_first)
         assert_solver_matches_brute(inst, opt=opt)
         event("on the shares path" if len(shares_first) > before else "settled before it")
+        if kwargs.get("pairs"):
+            event("with a pair" + (", preferences on the path" if True in shares_first[before:] else ""))
 
 
 def test_the_random_cases_reach_the_path():
