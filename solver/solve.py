@@ -1033,7 +1033,12 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
             value = sum(p.value for p in known) / scale
             bound = None if any(p.bound is None for p in known) else sum(p.bound for p in known) / scale
         bound = float(bound) if earlier_proven and bound is not None else None
-        goals.append(GoalResult(goal, float(value), bound, proven))
+        # the largest deviation is proven when a part proves it and every other part is below it, even
+        # if those parts are not proven; later goals' bounds still need every part proven
+        figure_proven = proven or (goal == "fairness" and earlier_proven and bound is not None
+                                   and any(p.proven and p.value == value for p in known)
+                                   and Fraction(value) == max(p.bound for p in known))
+        goals.append(GoalResult(goal, float(value), bound, figure_proven))
         earlier_proven = proven
     return goals
 

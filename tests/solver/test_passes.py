@@ -31,3 +31,19 @@ def test_better_values_win_whatever_is_proven():
                          preferences=(10, 12, False))
     assert solve_module._better(more_goals, first, OBJECTIVE)
     assert not solve_module._better(first, more_goals, OBJECTIVE)
+
+
+def test_the_largest_deviation_is_proven_when_the_worst_part_is():
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(objective=OBJECTIVE, weight_scale=1)
+    worst = outcome("OPTIMAL", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(4), True), preferences=(3, 3, True))
+    open_below = outcome("FEASIBLE", wfh=(12, 12, True), fairness=(Fraction(2), Fraction(1), False))
+    wfh, fairness, preferences = solve_module._combine_goals(data, [worst, open_below])
+    assert (wfh.value, wfh.bound, wfh.proven) == (22, 22, True)
+    assert (fairness.value, fairness.bound, fairness.proven) == (4, 4, True)
+    assert not preferences.proven and preferences.bound is None     # a part did not reach it
+    # the worst part unproven: the figure is not proven, whatever the others say
+    unproven = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(3), False))
+    _, fairness, _ = solve_module._combine_goals(data, [unproven, open_below])
+    assert not fairness.proven and fairness.bound == 3
