@@ -1,30 +1,33 @@
-"""Exact fairness checks for components whose only break from the network is teams across cap groups.
+"""Exact searches for parts whose network is broken only by teams across cap groups (and pairs).
 
 A team whose free members lie in two cap groups is not nested in either, so the
 network of :mod:`solver.flow` only relaxes it ("each part ≤ the team's room").
-Once each such team-day's room is shared out among its cap groups (``s[t, d, g]``,
-summing to the room), the network is exact again. So a fairness check ("is there a
-schedule at the most WFH days with every employee's total within [lower, upper]?")
-becomes a search over the shares alone:
+Once each such team-day's room is shared out among its cap groups (``s[t, d, g]``),
+the network is exact again. So a fairness check ("is there a schedule at the most
+WFH days with every group's deviation within its limit?") becomes a search:
 
-* a small CP-SAT model (the *master*) proposes shares;
-* a max flow checks them (Hoffman's circulation theorem: a flow within the bounds
-  exists iff every node set Y has ``Σ upper(out of Y) ≥ Σ lower(into Y)``);
+* a small CP-SAT model (the *master*) counts each class of employees (same team, same
+  cap group) per day under the day's rooms, rule 7 per class and week, and each
+  employee's bounds for the limit (the group totals are unknowns too, since `wfh` does
+  not fix them here); its counts give the shares;
+* a max flow shares the counts out to the employees (Hoffman's circulation theorem: a
+  flow within the bounds exists iff every node set Y has
+  ``Σ upper(out of Y) ≥ Σ lower(into Y)``);
 * if it fails, the minimum cut gives a set Y that breaks the condition; written with
-  the shares as unknowns, the condition is a linear inequality (a *cut*) that every
-  share vector of a feasible schedule meets and the proposed one does not. The master
-  gets it and proposes again.
+  the master's unknowns, the condition is a linear inequality (a *cut*) that every
+  feasible schedule meets and the proposed one does not. The master gets it and
+  proposes again.
 
-The master runs out of share vectors exactly when no schedule meets the check, so an
-empty master is a proof (the same logic as combinatorial Benders decomposition). Each
-cut is kept as its node set, so it is re-written for the bounds of later checks.
+The master runs out of answers exactly when no schedule meets the check, so an empty
+master is a proof (combinatorial Benders decomposition). Goal `preferences` is the same
+search with an objective, the requesting employees (and, with ``pairs``, the employees
+of pairs, rule 10 stated in the master) kept day by day in the master.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
 import time
-from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import max_flow

@@ -505,7 +505,7 @@ class _Search:
         # network shares such a team's room out per group, so its totals are fixed: checked below)
         if net is None or goals_before != ("wfh",) or self.solution is None:
             return
-        local, n = self.local, len(self.comp.members)
+        local = self.local
         wfh_days = int((self.solution == 1).sum())
         # shaped after the current schedule, the restriction holds it, so it reaches the same WFH days
         best = fair.deviation(self.solution, local)
