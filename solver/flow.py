@@ -188,21 +188,22 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
             team_of[rows] = ti
         team_rows.append(rows)
 
+    # each cap group's and team's room per day: what may go home besides the fixed WFH days
+    G, T = len(comp.cap_groups), len(comp.teams)
+    group_room = np.array([g.limit - const[group_rows[gi]].sum(axis=0) for gi, g in enumerate(comp.cap_groups)],
+                          dtype=np.int64).reshape(G, D)
+    team_room = {ti: (t.present - t.need - const[team_rows[ti]].sum(axis=0)).astype(np.int64)
+                 for ti, t in enumerate(comp.teams) if len(team_rows[ti])}
     # a cell whose cap group or team has no room that day is an office day: leave it out
-    for gi, g in enumerate(comp.cap_groups):
-        room = g.limit - const[group_rows[gi]].sum(axis=0)
-        if (room < 0).any():
+    for gi in range(G):
+        if (group_room[gi] < 0).any():
             return None
-        free[np.ix_(group_rows[gi], np.flatnonzero(room == 0))] = False
-    for ti, t in enumerate(comp.teams):
-        rows = team_rows[ti]
-        if not len(rows):
-            continue
-        room = t.present - t.need - const[rows].sum(axis=0)
-        binding = t.need > 0
+        free[np.ix_(group_rows[gi], np.flatnonzero(group_room[gi] == 0))] = False
+    for ti, room in team_room.items():
+        binding = comp.teams[ti].need > 0
         if (room[binding] < 0).any():
             return None
-        free[np.ix_(rows, np.flatnonzero(binding & (room == 0)))] = False
+        free[np.ix_(team_rows[ti], np.flatnonzero(binding & (room == 0)))] = False
 
     net = Network()
     employee_node = [net.node() for _ in range(n)]
@@ -210,16 +211,17 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
 
     # rule 7 nests on the employee side: employee → employee-week → cell
     m = data.min_wfo_per_week
+    week_room = None
     if m:
         weeks = np.unique(data.weeks)
         in_week = (data.weeks[:, None] == weeks[None, :]).astype(np.int64)      # [D, W]
         p = present.astype(np.int64) @ in_week
-        room = p - np.minimum(m, p) - const.astype(np.int64) @ in_week          # [n, W]
-        if (room < 0).any():
+        week_room = p - np.minimum(m, p) - const.astype(np.int64) @ in_week     # [n, W]
+        if (week_room < 0).any():
             return None
         W = len(weeks)
         week_node = net.nodes(n * W).reshape(n, W)
-        net.arcs(np.repeat(np.array(employee_node), W), week_node.ravel(), room.ravel())
+        net.arcs(np.repeat(np.array(employee_node), W), week_node.ravel(), week_room.ravel())
         week_of_day = np.searchsorted(weeks, data.weeks)
         tail_of = week_node[:, week_of_day]                                      # [n, D]
     else:
@@ -233,15 +235,8 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     share_sizes: dict[tuple[int, int, int], int] = {}
     group_sink_arcs: list[tuple[int, int]] = []            # (arc, cap group) of every group-day → sink arc
     cell_arcs, cell_index = [], []
-    G, T = len(comp.cap_groups), len(comp.teams)
-    group_room = np.array([g.limit - const[group_rows[gi]].sum(axis=0) for gi, g in enumerate(comp.cap_groups)],
-                          dtype=np.int64).reshape(G, D)
-    team_room, team_free = {}, {}
-    for ti, t in enumerate(comp.teams):
-        rows = team_rows[ti]
-        if len(rows):
-            team_room[ti] = (t.present - t.need - const[rows].sum(axis=0)).astype(np.int64)
-            team_free[ti] = {gi: free[rows[group_of[rows] == gi]].sum(axis=0) for gi in np.unique(group_of[rows])}
+    team_free = {ti: {gi: free[rows[group_of[rows] == gi]].sum(axis=0) for gi in np.unique(group_of[rows])}
+                 for ti, rows in enumerate(team_rows) if len(rows)}
     has_team = team_of >= 0
     for d in range(D):
         group_node = net.nodes(G)
@@ -322,7 +317,12 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     flow.group_sink_arcs = group_sink_arcs
     flow.checkable = checkable
     flow.team_rows = team_rows
+    flow.team_of = team_of
     flow.group_of = group_of
+    # the rooms as the network has them (solver.shares states the same rules on class counts)
+    flow.team_room = team_room            # per team with members: per day, present − need − fixed WFH
+    flow.group_room = group_room          # [cap group, day]: cap − fixed WFH
+    flow.week_room = week_room            # [employee, week of data.weeks' unique ids] for rule 7, or None
     return flow
 
 

@@ -69,7 +69,7 @@ class SharedRooms:
         if net is None or not net.exact or not (net.share_arcs or self.pairs):
             return
         self.net = net
-        local = {int(e): i for i, e in enumerate(comp.members)}
+        local = self._local = {int(e): i for i, e in enumerate(comp.members)}
         n = len(comp.members)
         # each cap group with free members must feed one fairness group: its total is then a sum of flows
         fair_of = np.full(n, -1, dtype=np.int64)
@@ -119,10 +119,8 @@ class SharedRooms:
         self.const_e = net.constant_wfh.astype(np.int64)
         self.cuts: list = []
         self.seen: set = set()
-        self.values = None          # the master's last answer: (shares, totals, lo, hi)
-        self.checks = 0
-        self.rounds = 0
-        self._classes(relaxed)
+        self.values = None          # the master's last answer: shares, then group totals (its next hint)
+        self._classes()
         # the cells of employees kept day by day are fixed by the master: arcs of kind CELL
         self.solo_cells = []
         for k, (i, d) in enumerate(net.cell_index):
@@ -134,20 +132,18 @@ class SharedRooms:
                 self.solo_cells.append((c, int(d)))
         self.ok = True
 
-    def _classes(self, relaxed: ComponentFlow) -> None:
-        """The master's aggregate: employees of one team and cap group (a class) counted per day."""
+    def _classes(self) -> None:
+        """The master's aggregate: employees of one team and cap group (a class) counted per day, under
+        the rooms the network has (rules 3, 4 and 7)."""
         comp, data, net = self.comp, self.comp.data, self.net
         n, D = len(comp.members), data.n_days
-        team_of = np.full(n, -1, dtype=np.int64)
-        for ti, rows in enumerate(relaxed.team_rows):
-            team_of[rows] = ti
-        group_of = relaxed.group_of
-        local = {int(e): i for i, e in enumerate(comp.members)}
+        local = self._local
         solo = {local[int(e)] for e, *_ in self.requests}
         solo |= {local[int(a)] for a, _, _ in self.pairs} | {local[int(b)] for _, b, _ in self.pairs}
-        key = [(t, g, i if i in solo else -1) for i, (t, g) in enumerate(zip(team_of.tolist(), group_of.tolist()))]
+        key = [(t, g, i if i in solo else -1) for i, (t, g) in enumerate(zip(net.team_of.tolist(), net.group_of.tolist()))]
         names = sorted(set(key))
-        self.class_of = np.array([names.index(k) for k in key], dtype=np.int64)
+        where = {k: c for c, k in enumerate(names)}
+        self.class_of = np.array([where[k] for k in key], dtype=np.int64)
         self.class_key = names
         free = np.zeros((n, D), dtype=bool)
         free[net.cell_index[:, 0], net.cell_index[:, 1]] = True
@@ -155,34 +151,21 @@ class SharedRooms:
         C = len(names)
         self.class_day_free = np.zeros((C, D), dtype=np.int64)
         np.add.at(self.class_day_free, self.class_of, free.astype(np.int64))
-        present = data.present[comp.members]
-        const = present & (data.forced[comp.members] == 1)
-        # rooms per team-day (rule 4) and cap-group-day (rule 3), as the network has them
-        self.team_room = {}
-        for ti, t in enumerate(comp.teams):
-            rows = relaxed.team_rows[ti]
-            if not len(rows):
-                continue
-            for d in range(D):
-                if t.need[d] > 0:
-                    self.team_room[(ti, d)] = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum())
-        self.group_room = {}
-        for gi, g in enumerate(comp.cap_groups):
-            rows = np.flatnonzero(group_of == gi)
-            for d in range(D):
-                self.group_room[(gi, d)] = int(g.limit[d]) - int(const[rows, d].sum())
-        # rule 7 per class and week: at most the members' rooms that week
-        m = data.min_wfo_per_week
-        self.class_week_room = {}
-        for w in np.unique(data.weeks):
-            days = np.flatnonzero(data.weeks == w)
-            for i in range(n):
-                cells = int(free[i, days].sum())
-                if m:
-                    p = int(present[i, days].sum())
-                    cells = min(cells, p - min(m, p) - int(const[i, days].sum()))
-                k = (int(self.class_of[i]), int(w))
-                self.class_week_room[k] = self.class_week_room.get(k, 0) + max(cells, 0)
+        self.classes_of_team: dict[int, list[int]] = {}
+        self.classes_of_group: dict[int, list[int]] = {}
+        for c, (ti, gi, _) in enumerate(names):
+            if ti >= 0:
+                self.classes_of_team.setdefault(ti, []).append(c)
+            self.classes_of_group.setdefault(gi, []).append(c)
+        self.share_classes = [[c for c in self.classes_of_group[gi] if names[c][0] == ti] for ti, d, gi in self.keys]
+        # rule 7 per class and week: at most the members' free cells, and their rooms, that week
+        weeks = np.unique(data.weeks)
+        self.week_days = [np.flatnonzero(data.weeks == w) for w in weeks]
+        cells = free.astype(np.int64) @ (data.weeks[:, None] == weeks[None, :]).astype(np.int64)   # [n, W]
+        if net.week_room is not None:
+            cells = np.minimum(cells, net.week_room)
+        self.class_week_room = np.zeros((C, len(weeks)), dtype=np.int64)
+        np.add.at(self.class_week_room, self.class_of, np.maximum(cells, 0))
 
     # ---------------------------------------------------------------- the flow side
     def _flow(self, shares, totals, lo, hi, cells):
@@ -214,7 +197,6 @@ class SharedRooms:
         arcs = mf.add_arcs_with_capacity(tt.astype(np.int32), hh.astype(np.int32), cc.astype(np.int64))
         if mf.solve(star, end) != mf.OPTIMAL:
             raise RuntimeError("max flow failed")
-        self.checks += 1
         if int(mf.optimal_flow()) == int(lower.sum()):
             flows = np.zeros(len(kind), dtype=np.int64)
             flows[keep] = np.asarray(mf.flows(arcs[:int(keep.sum())]), dtype=np.int64)
@@ -240,25 +222,23 @@ class SharedRooms:
         m = cp_model.CpModel()
         hi_share = np.minimum(self.sizes, [self.rooms[(k[0], k[1])] for k in self.keys])
         s = [m.NewIntVar(0, int(u), f"s{i}") for i, u in enumerate(hi_share)]
-        by_day: dict[tuple[int, int], list[int]] = {}
-        for i, (ti, d, gi) in enumerate(self.keys):
-            by_day.setdefault((ti, d), []).append(i)
         T = [m.NewIntVar(0, int(u), f"T{g}") for g, u in enumerate(self.total_most)]
         m.Add(sum(T) == self.F)
         n = len(self.cap_e)
         lo: list = [0] * n
         hi: list = [int(c) for c in self.cap_e]
+        big = 10**9
         for fi, (g, M) in enumerate(zip(self.groups, limits)):
             P = int(g.total_present)
             M = int(min(M, P * max(int(g.present_days.max()), 1)))    # beyond this the limit says nothing
             rows = np.flatnonzero(self.fair_of == fi)
-            W = sum(T[gi] for gi, f in self.feeds.items() if f == fi) + int(self.const_e[rows].sum())
+            free_W = sum(T[gi] for gi, f in self.feeds.items() if f == fi)
+            W = free_W + int(self.const_e[rows].sum())
             local_p = dict(zip((self.local_of(e) for e in g.members), (int(p) for p in g.present_days)))
             for r in rows:
                 p = local_p[int(r)]
                 if p == 0:
                     continue
-                big = 10**9
                 up = m.NewIntVar(-big, big, "")
                 m.Add(P * up <= p * W + M)
                 m.Add(P * up >= p * W + M - P + 1)
@@ -275,7 +255,6 @@ class SharedRooms:
                 m.Add(lw <= h)
                 lo[r], hi[r] = lw, h
             # implied, but it lets the master refute a limit at once (measured: 0.4 s instead of 7 s)
-            free_W = sum(T[gi] for gi, f in self.feeds.items() if f == fi)
             m.Add(sum(lo[r] for r in rows) <= free_W)
             m.Add(sum(hi[r] for r in rows) >= free_W)
         # the aggregate: class-day counts y, each employee's free WFH days x_e, linked per class
@@ -287,25 +266,23 @@ class SharedRooms:
             m.Add(x[i] <= hi[i])
         for c in range(C):
             m.Add(sum(y[c]) == sum(x[i] for i in np.flatnonzero(self.class_of == c)))
-        for (c, w), room in self.class_week_room.items():
-            m.Add(sum(y[c][d] for d in np.flatnonzero(self.comp.data.weeks == w)) <= room)
-        classes_of_team: dict[int, list[int]] = {}
-        classes_of_group: dict[int, list[int]] = {}
-        for c, (ti, gi, _) in enumerate(self.class_key):
-            if ti >= 0:
-                classes_of_team.setdefault(ti, []).append(c)
-            classes_of_group.setdefault(gi, []).append(c)
-        for (ti, d), room in self.team_room.items():
-            m.Add(sum(y[c][d] for c in classes_of_team.get(ti, [])) <= max(room, 0))
-        for (gi, d), room in self.group_room.items():
-            m.Add(sum(y[c][d] for c in classes_of_group.get(gi, [])) <= max(room, 0))
-        for gi, cs in classes_of_group.items():
+        for c in range(C):
+            for w, days in enumerate(self.week_days):
+                m.Add(sum(y[c][d] for d in days) <= int(self.class_week_room[c, w]))
+        net = self.net
+        for ti, room in net.team_room.items():
+            needs = self.comp.teams[ti].need
+            for d in np.flatnonzero(needs > 0):
+                m.Add(sum(y[c][d] for c in self.classes_of_team.get(ti, [])) <= max(int(room[d]), 0))
+        for gi, cs in self.classes_of_group.items():
+            for d in range(D):
+                m.Add(sum(y[c][d] for c in cs) <= max(int(net.group_room[gi, d]), 0))
             m.Add(sum(y[c][d] for c in cs for d in range(D)) == T[gi])
         for gi in range(len(T)):
-            if gi not in classes_of_group:
+            if gi not in self.classes_of_group:
                 m.Add(T[gi] == 0)
         for k, (ti, d, gi) in enumerate(self.keys):       # shares: the classes' count on that day
-            m.Add(s[k] == sum(y[c][d] for c, key in enumerate(self.class_key) if key[:2] == (ti, gi)))
+            m.Add(s[k] == sum(y[c][d] for c in self.share_classes[k]))
         cells = [y[c][d] for c, d in self.solo_cells]
         self._pairs(m, y)
         vars_ = (s, T, lo, hi, cells, y)
@@ -328,8 +305,6 @@ class SharedRooms:
                     m.Add(mode[0] == mode[1])
 
     def local_of(self, e) -> int:
-        if not hasattr(self, "_local"):
-            self._local = {int(x): i for i, x in enumerate(self.comp.members)}
         return self._local[int(e)]
 
     @staticmethod
@@ -383,7 +358,6 @@ class SharedRooms:
                 for v, val in zip(s + T, self.values):
                     m.AddHint(v, int(val))
             status = solver.Solve(m)
-            self.rounds += 1
             if status == cp_model.INFEASIBLE:
                 return "INFEASIBLE", None, None
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

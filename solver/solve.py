@@ -39,11 +39,11 @@ from .objectives import Deviation, Fairness, goal_expression, goal_scale
 from .variables import Variables
 
 
-# Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
-# fork, so the component processes share it.
 SHARES_FIRST = False     # tests: take solver.shares wherever it applies, before the network's shortcuts
 
 
+# Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
+# fork, so the component processes share it.
 class _StopFlag:
     """A flag in shared memory, set without a lock, so a signal handler can set it safely
     whatever the interrupted code holds."""
@@ -420,7 +420,7 @@ class _Search:
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)
-        step = (lambda best, low: self.report("fairness", float(best), float(low or 0))) if self.report else None
+        step = self._fairness_step()
         best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower,
                                                     on_step=step)
         self.solution = grid
@@ -429,16 +429,27 @@ class _Search:
             self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
 
+    def _fairness_step(self):
+        """least_deviation's ``on_step`` for live progress (None when nobody listens)."""
+        if self.report is None:
+            return None
+        return lambda best, low: self.report("fairness", float(best), float(low or 0))
+
+    def _wfh_flow(self) -> int | None:
+        """Goal `wfh`'s value held so far, less the fixed WFH days: what a network's flow must carry."""
+        wfh = [v for g, v in self._known if g == "wfh"]
+        return wfh[0] - int(self.flow.constant_wfh.sum()) if wfh else None
+
     def _shared_rooms(self, goals_before: tuple[str, ...]):
         """The exact search over shared-out team rooms (:mod:`solver.shares`), when it applies: the part
         breaks the network only by teams across cap groups, and goal `wfh` alone comes first, proven."""
         if self._shares is None:
             self._shares = False
-            wfh = [v for g, v in self._known if g == "wfh"]
-            if goals_before == ("wfh",) and wfh and self.proven.get("wfh") and shares.applies(self.flow):
+            if goals_before == ("wfh",) and self.proven.get("wfh") and self._wfh_flow() is not None \
+                    and shares.applies(self.flow):
                 grid = self.solution if self.solution is not None else self.flow.max_flow_grid
-                found = shares.SharedRooms(self.comp, self.flow, grid, wfh[0] - int(self.flow.constant_wfh.sum()),
-                                           self.dev.groups, seed=self.seed)
+                found = shares.SharedRooms(self.comp, self.flow, grid, self._wfh_flow(), self.dev.groups,
+                                           seed=self.seed)
                 self._shares = found if found.ok else False
         return self._shares or None
 
@@ -457,7 +468,7 @@ class _Search:
 
         if guess is None:
             guess = fair.guess(start, local)
-        step = (lambda best, low: self.report("fairness", float(best), float(low or 0))) if self.report else None
+        step = self._fairness_step()
         best, grid, bound, proven = least_deviation(fair, start, local, probe, guess=guess, on_step=step)
         self.solution = grid
         self.flow_state = None           # later goals are CP-SAT's, within the fairness found
@@ -468,7 +479,7 @@ class _Search:
         """Goal `preferences` by :mod:`solver.shares` after a fairness proven some other way: for parts
         the network relaxes only by teams across cap groups and by pairs."""
         return (self.flow is not None and not self.flow.exact and bool(self.comp.pairs) and self.dev is not None
-                and self.solution is not None and self.proven.get("wfh", False)
+                and self.solution is not None and self.proven.get("wfh", False) and self._wfh_flow() is not None
                 and self.proven.get("fairness", False))
 
     def _best_by_shares(self, goal: str, requests) -> tuple[str, GoalOutcome] | None:
@@ -477,9 +488,8 @@ class _Search:
         objective = list(self.comp.data.objective)
         if objective[:objective.index(goal)] != ["wfh", "fairness"] or self._limits is None:
             return None
-        wfh = [v for g, v in self._known if g == "wfh"]
-        rooms = shares.SharedRooms(self.comp, self.flow, self.solution, wfh[0] - int(self.flow.constant_wfh.sum()),
-                                   self.dev.groups, seed=self.seed, requests=requests, pairs=True)
+        rooms = shares.SharedRooms(self.comp, self.flow, self.solution, self._wfh_flow(), self.dev.groups,
+                                   seed=self.seed, requests=requests, pairs=True)
         if not rooms.ok:
             return None
         status, grid, bound = rooms.best(self._limits, self.deadline)
@@ -696,9 +706,14 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 
         even = [(j[0], (_dynamic_share(j[1], len(jobs) - workers + 1, workers)), *j[2:]) for j in jobs]
         return run_on_dask(settings.scheduler, comps, even, settings, on_done)
+    # with budgets set as each job starts (None), smallest first, so that what the quick ones leave
+    # goes to the big ones; with fixed budgets in processes, biggest first, so the long ones do not
+    # start last; one after another, as listed
+    dynamic = any(j[1][0] is None for j in jobs)
+    size = lambda j: (len(comps[j[0]].members), j[0])    # noqa: E731
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        if any(j[1][0] is None for j in jobs):
-            jobs = sorted(jobs, key=lambda j: (len(comps[j[0]].members), j[0]))
+        if dynamic:
+            jobs = sorted(jobs, key=size)
         for k, job in enumerate(jobs):
             report = (lambda i: lambda goal, value, bound: on_event(i, goal, value, bound))(job[0]) if on_event else None
             budget = _dynamic_share(job[1], len(jobs) - k, 1)
@@ -718,10 +733,7 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-    # with fixed budgets, biggest first, so the long ones do not start last; with budgets set at the
-    # start (None), smallest first, so that what the quick ones leave goes to the big ones
-    dynamic = any(j[1][0] is None for j in jobs)
-    order = sorted(jobs, key=lambda j: (len(comps[j[0]].members) if dynamic else -len(comps[j[0]].members), j[0]))
+    order = sorted(jobs, key=size) if dynamic else sorted(jobs, key=lambda j: (-len(comps[j[0]].members), j[0]))
     try:
         with context.Pool(workers, initializer=_worker_signals) as pool:
             for job, outcome in zip(order, pool.imap(_run_shared, order)):
