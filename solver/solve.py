@@ -328,6 +328,42 @@ class _Search:
             return "FEASIBLE"
         return self.run()
 
+    def fallback(self) -> np.ndarray | None:
+        """Out of time or stopped before any search found a schedule: one that keeps every rule, if
+        one is at hand (not optimal). Re-planning: the previous schedule, when the changed instance
+        still allows it (a new leave day may leave too few present under a cap); else a max flow of
+        a restricted network that keeps every rule (re-planning: the one that keeps most days)."""
+        if self.previous is not None and self.allows(self.previous):
+            return self.previous
+        net = self.flow if self.flow is not None else flow.build(self.comp)
+        if net is None:
+            return None
+        for restricted in flow.restrictions(self.comp, net, net.max_flow_grid):
+            if restricted.keeps_every_rule(restricted.max_flow_grid):
+                if self.comp.keep:               # of its max flows, the one that keeps most previous days
+                    kept = restricted.cheapest(self._lex_costs(restricted, [self.comp.keep]), *self.flow_bounds)
+                    if restricted.keeps_every_rule(kept):
+                        return kept
+                return restricted.max_flow_grid
+        return None
+
+    def allows(self, grid: np.ndarray) -> bool:
+        """Does this schedule of the part keep every rule of the model? (Every cell fixed to it: the
+        presolve decides at once.) Adds to the model: only for the end of a search."""
+        model, cells = self.model, self.cells
+        model.ClearHints()
+        model.ClearObjective()
+        for i, d, var in cells.free:
+            model.Add(var == int(grid[i, d] == 1))
+        for i, row in enumerate(cells.grid):        # fixed cells and leave days must match too
+            for d, c in enumerate(row):
+                if (c is None) != (grid[i, d] < 0) or (isinstance(c, int) and c != grid[i, d]):
+                    return False
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 10.0
+        return _status(solver.Solve(model)) in ("OPTIMAL", "FEASIBLE")
+
     def minimize_deviation(self, cap: Fraction | None, goals_before: tuple[str, ...]) -> tuple[str, GoalOutcome | None]:
         """Goal `fairness`: the least max deviation, by probing candidate values.
 
@@ -643,15 +679,11 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             outcome.status = "UNKNOWN"
     if outcome.status not in ("INFEASIBLE", "UNKNOWN") and len(outcome.goals) < len(comp.data.objective):
         outcome.status = "FEASIBLE"
-    if outcome.status == "UNKNOWN" and search.solution is None and search.flow is not None:
-        # out of time or stopped before any search found a schedule: a restricted network that keeps
-        # every rule may still give one (not optimal)
-        for restricted in flow.restrictions(comp, search.flow, search.flow.max_flow_grid):
-            if restricted.keeps_every_rule(restricted.max_flow_grid):
-                search.solution = restricted.max_flow_grid
-                outcome.status = "FEASIBLE"
-                outcome.goals = {}           # it reaches none of the goals' values found so far
-                break
+    if outcome.status == "UNKNOWN" and search.solution is None:
+        search.solution = search.fallback()
+        if search.solution is not None:
+            outcome.status = "FEASIBLE"
+            outcome.goals = {}               # it reaches none of the goals' values found so far
     outcome.grid = search.solution if outcome.status != "INFEASIBLE" else None
     outcome.build_seconds = search.build_seconds
     outcome.seconds = time.perf_counter() - t0
@@ -889,10 +921,6 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             if reuse is not None and outcome.status == "OPTIMAL":
                 reuse[content[keys[i]]] = copy.deepcopy(outcome)
         outcomes = [cache[k] for k in keys]
-        for comp, outcome in zip(comps, outcomes):
-            if outcome.grid is None and outcome.status == "UNKNOWN" and comp.keep:
-                outcome.grid = _previous_grid(comp)     # re-planning: the previous schedule still holds
-                outcome.status = "FEASIBLE"
         if any(o.status == "INFEASIBLE" for o in outcomes):
             return _infeasible(data, comps, outcomes, t_start, build_seconds)
         if any(o.grid is None for o in outcomes):

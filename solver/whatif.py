@@ -27,7 +27,6 @@ key                                           value
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 import shutil
 import tempfile
@@ -42,7 +41,7 @@ from pydantic import ValidationError
 from models import InputError, Instance
 from models.result import Result
 
-from .check import RULE_NAMES, check
+from .check import check
 from .solve import solve
 
 KEYS = ("categories.<id>.max_wfh", "phases.<name>.max_wfh.<category>", "phases.<name>.start",
