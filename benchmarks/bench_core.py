@@ -8,9 +8,6 @@ peak memory, status and each goal's value and bound.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import multiprocessing
 import resource
 import statistics
 import sys
@@ -19,9 +16,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import fresh, parser  # noqa: E402  (the benchmarks' shared options and fresh-process runs)
 
 
-def _one_run(instance: str, time_limit: float, workers: int, seed: int, queue) -> None:
+def _one_run(instance: str, time_limit: float, workers: int, seed: int) -> dict:
     from models import Instance
     from solver import solve
 
@@ -31,19 +31,14 @@ def _one_run(instance: str, time_limit: float, workers: int, seed: int, queue) -
     wall = time.perf_counter() - t0
     peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    queue.put({"wall": wall, "build": res.build_seconds, "peak_mb": peak_kb / 1024, "status": res.status,
-               "goals": {g.goal: (g.value, g.bound, g.proven) for g in res.goals},
-               "components": res.details.get("components")})
+    return {"wall": wall, "build": res.build_seconds, "peak_mb": peak_kb / 1024, "status": res.status,
+            "goals": {g.goal: (g.value, g.bound, g.proven) for g in res.goals},
+            "components": res.details.get("components")}
 
 
 def run(instance: str, time_limit: float, workers: int, seed: int) -> dict:
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_one_run, args=(instance, time_limit, workers, seed, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    return out
+    """One solve in a fresh process, so its peak memory is its own."""
+    return fresh(_one_run, instance, time_limit, workers, seed)
 
 
 def _fmt(v) -> str:
@@ -53,13 +48,7 @@ def _fmt(v) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance", nargs="?", default=str(ROOT / "instances" / "jakarta-2023"))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
+    args = parser(__doc__, 60.0).parse_args(argv)
 
     runs = [run(args.instance, args.time_limit, args.workers, args.seed) for _ in range(args.repeat)]
     goals = list(runs[0]["goals"])

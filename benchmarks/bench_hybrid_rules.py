@@ -11,7 +11,6 @@ medians and the ratio of the median wall times (target: at most 2, both OPTIMAL)
 """
 from __future__ import annotations
 
-import argparse
 import csv
 import shutil
 import statistics
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import parser  # noqa: E402
 from bench_core import _fmt, run  # noqa: E402  (one way to time a solve: a fresh process per run)
 
 HYBRID_TABLES = ("offices", "pairs")
@@ -63,13 +63,7 @@ def without_hybrid_rules(instance: Path, folder: Path) -> Path:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance", nargs="?", default=str(ROOT / "instances" / "jakarta-2023"))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--time-limit", type=float, default=60.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args(argv)
+    args = parser(__doc__, 60.0).parse_args(argv)
 
     instance = Path(args.instance).resolve()
     with tempfile.TemporaryDirectory() as tmp:

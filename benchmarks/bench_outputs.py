@@ -15,7 +15,6 @@ outputs without solving again.
 """
 from __future__ import annotations
 
-import argparse
 import pickle
 import statistics
 import sys
@@ -25,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import parser  # noqa: E402  (the benchmarks' shared options and fresh-process runs)
 
 FORMATS = ("csv", "json", "xlsx", "html")
 
@@ -58,12 +60,7 @@ def time_write(instance, result, formats, lang: str) -> tuple[float, float]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance", nargs="?", default=str(ROOT / "instances" / "jakarta-2023"))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--time-limit", type=float, default=30.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = parser(__doc__, 30.0)
     ap.add_argument("--lang", default="en", choices=("en", "id"))
     ap.add_argument("--result-cache", default=None)
     args = ap.parse_args(argv)

@@ -9,21 +9,20 @@ are left out of the table (their count is printed).
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import parser  # noqa: E402  (the benchmarks' shared options and fresh-process runs)
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance", nargs="?", default=str(ROOT / "instances" / "jakarta-2023"))
-    ap.add_argument("--time-limit", type=float, default=20.0, help="seconds per part")
+    ap = parser(__doc__, 20.0, repeat=False)     # --time-limit: per part; --workers: unused (one at a time)
     ap.add_argument("--show", type=float, default=1.0, help="leave out parts proven within this many seconds")
-    ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
     import importlib

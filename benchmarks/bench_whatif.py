@@ -26,7 +26,6 @@ Reproduce (on the 2-core machine; other work running at the same time inflates t
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import datetime as dt
 import multiprocessing
@@ -38,6 +37,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import fresh, parser  # noqa: E402  (the benchmarks' shared options and fresh-process runs)
 
 SWEEP = "phases.puncak-ktt.max_wfh.administrasi=0.50:0.95:0.05"
 NEW_LEAVE = dt.date(2023, 9, 11)
@@ -149,29 +151,9 @@ def _one_variant(inst, changes, time_limit, seed, out_dir, key):
     return run_variants(inst, [changes], time_limit=time_limit, workers=1, seed=seed, out_dir=out_dir, sweep=key)
 
 
-def _child(target, args, queue) -> None:
-    queue.put(target(*args))
-
-
-def fresh(target, *args) -> dict:
-    """``target(*args)`` in a fresh process (nothing cached, memory its own)."""
-    ctx = multiprocessing.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=(target, args, queue))
-    proc.start()
-    out = queue.get()
-    proc.join()
-    return out
-
-
 # ------------------------------------------------------------------------------ the table
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("instance", nargs="?", default=str(ROOT / "instances" / "jakarta-2023"))
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--time-limit", type=float, default=20.0)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap = parser(__doc__, 20.0)
     ap.add_argument("--sweep", default=SWEEP, help="KEY=START:STOP:STEP, as giliran whatif --sweep")
     ap.add_argument("--alternatives", action="store_true",
                     help="also the sweep without reuse, and two variants at a time with one worker each")
