@@ -351,14 +351,14 @@ class _Search:
         """Does this schedule of the part keep every rule of the model? (Every cell fixed to it: the
         presolve decides at once.) Adds to the model: only for the end of a search."""
         model, cells = self.model, self.cells
+        for i, row in enumerate(cells.grid):        # fixed cells and leave days must match
+            for d, c in enumerate(row):
+                if (c is None) != (grid[i, d] < 0) or (isinstance(c, int) and c != grid[i, d]):
+                    return False
         model.ClearHints()
         model.ClearObjective()
         for i, d, var in cells.free:
             model.Add(var == int(grid[i, d] == 1))
-        for i, row in enumerate(cells.grid):        # fixed cells and leave days must match too
-            for d, c in enumerate(row):
-                if (c is None) != (grid[i, d] < 0) or (isinstance(c, int) and c != grid[i, d]):
-                    return False
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 10.0
