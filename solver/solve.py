@@ -331,30 +331,40 @@ class _Search:
     def fallback(self) -> np.ndarray | None:
         """Out of time or stopped before any search found a schedule: one that keeps every rule, if
         one is at hand (not optimal). Re-planning: the previous schedule, when the changed instance
-        still allows it (a new leave day may leave too few present under a cap); else a max flow of
-        a restricted network that keeps every rule (re-planning: the one that keeps most days)."""
+        still allows it (a new leave day may leave too few present under a cap). Else a max flow of
+        a restricted network (re-planning: the one that keeps most days), its runs of WFH cut to
+        rule 6's length, if it keeps every rule."""
         if self.previous is not None and self.allows(self.previous):
             return self.previous
         net = self.flow if self.flow is not None else flow.build(self.comp)
         if net is None:
             return None
         for restricted in flow.restrictions(self.comp, net, net.max_flow_grid):
-            if restricted.keeps_every_rule(restricted.max_flow_grid):
-                if self.comp.keep:               # of its max flows, the one that keeps most previous days
-                    kept = restricted.cheapest(self._lex_costs(restricted, [self.comp.keep]), *self.flow_bounds)
-                    if restricted.keeps_every_rule(kept):
-                        return kept
-                return restricted.max_flow_grid
+            candidates = [restricted.max_flow_grid]
+            if self.comp.keep:
+                candidates.insert(0, restricted.cheapest(self._lex_costs(restricted, [self.comp.keep]),
+                                                         *self.flow_bounds))
+            for grid in candidates:
+                if grid is None:
+                    continue
+                if restricted.keeps_every_rule(grid):
+                    return grid
+                if self.comp.data.max_consecutive_wfh is not None:
+                    grid = _cut_runs(grid, self.comp.data.forced[self.comp.members],
+                                     self.comp.data.max_consecutive_wfh)
+                    if self.allows(grid):
+                        return grid
         return None
 
     def allows(self, grid: np.ndarray) -> bool:
-        """Does this schedule of the part keep every rule of the model? (Every cell fixed to it: the
-        presolve decides at once.) Adds to the model: only for the end of a search."""
-        model, cells = self.model, self.cells
+        """Does this schedule of the part keep every rule of the model? (A copy of the model with
+        every cell fixed to it: the presolve decides at once.)"""
+        cells = self.cells
         for i, row in enumerate(cells.grid):        # fixed cells and leave days must match
             for d, c in enumerate(row):
                 if (c is None) != (grid[i, d] < 0) or (isinstance(c, int) and c != grid[i, d]):
                     return False
+        model = self.model.clone()
         model.ClearHints()
         model.ClearObjective()
         for i, d, var in cells.free:
@@ -1027,6 +1037,21 @@ def _previous_grid(comp: ComponentData) -> np.ndarray:
     for e, d, mode, _ in comp.keep:
         grid[local[e], d] = mode
     return grid
+
+
+def _cut_runs(grid: np.ndarray, forced: np.ndarray, k: int) -> np.ndarray:
+    """The schedule with each run of more than ``k`` WFH days cut by a day at the office (a free
+    cell; leave days neither count nor break a run, as in rule 6). More WFO keeps the caps, team
+    minimums and weekly WFO; desks and together pairs are for the caller to check."""
+    out = grid.copy()
+    for i, row in enumerate(out):
+        run = 0
+        for d in np.flatnonzero(row >= 0):
+            run = run + 1 if row[d] == 1 else 0
+            if run > k and forced[i, d] < 0:
+                row[d] = 0
+                run = 0
+    return out
 
 
 def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from models import Instance
@@ -59,3 +59,27 @@ def test_resume_skips_finished_parts(tmp_path, monkeypatch):
     calls.clear()
     solve_module.solve(inst, time_limit=60, workers=1, checkpoint=checkpoint, resume=False)
     assert len(calls) >= first.details["components"]
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_out_of_time_before_any_search_still_gives_a_schedule_with_rule_6(tmp_path, monkeypatch, hybrid):
+    # every CP-SAT search runs out of time before it finds a schedule: a restricted network's max
+    # flow, its WFH runs cut to rule 6's length and checked against the model, is what remains
+    folder = generate_instance(tmp_path / "inst", employees=120, units=3, seed=5, hybrid_rules=hybrid,
+                               max_consecutive_wfh=2)
+    inst = Instance.load(folder)
+    monkeypatch.setattr(solve_module._Search, "run", lambda self, callback=None: "UNKNOWN")
+    res = solve_module.solve(inst, time_limit=30, workers=1)      # solve's checker: ScheduleRejected if broken
+    assert res.status == "FEASIBLE"
+    assert (res.schedule["mode"] == "WFH").sum() > 0
+
+
+def test_cut_runs_leaves_no_run_longer_than_the_limit_and_keeps_fixed_cells():
+    grid = np.array([[1, 1, 1, 1, 1, -1, 1, 1],
+                     [1, 1, 1, 0, 1, 1, 1, 1]], dtype=np.int8)
+    forced = np.full(grid.shape, -1, dtype=np.int8)
+    forced[1, 2] = 1                                   # a must-WFH day cannot be the one cut
+    cut = solve_module._cut_runs(grid, forced, 2)
+    assert cut.tolist() == [[1, 1, 0, 1, 1, -1, 0, 1],   # the leave day neither counts nor breaks the run
+                            [1, 1, 1, 0, 1, 1, 0, 1]]
+    assert grid[0, 2] == 1                              # the input is not changed
