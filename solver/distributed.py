@@ -40,13 +40,13 @@ def component_of(data: "ProblemData", members: np.ndarray) -> "ComponentData":
 
 
 def solve_remote(data: "ProblemData", members: np.ndarray, settings: "Settings", seconds: float,
-                 seconds_left: float, sent_at: float, cap, known) -> "ComponentOutcome":
+                 seconds_left: float, sent_at: float, cap, known, start=None, target=None) -> "ComponentOutcome":
     """On a worker: rebuild one component from the scattered data and solve it."""
     from .solve import solve_component
 
     waited = min(max(0.0, time.time() - sent_at), seconds_left)
     return solve_component(component_of(data, members), settings,
-                           (seconds, time.monotonic() + seconds_left - waited), cap, known)
+                           (seconds, time.monotonic() + seconds_left - waited), cap, known, start, target)
 
 
 def run_on_dask(address: str, comps: list["ComponentData"], jobs: list[tuple], settings: "Settings",
@@ -60,7 +60,7 @@ def run_on_dask(address: str, comps: list["ComponentData"], jobs: list[tuple], s
     comps
         Every component of the instance (they share one :class:`~solver.data.ProblemData`).
     jobs
-        ``(index, (share_seconds, monotonic_deadline), fairness_cap, known)`` per component to solve.
+        ``(index, (share_seconds, monotonic_deadline), fairness_cap, known, start, target)`` per component to solve.
     settings
         The search settings; ``settings.workers`` is ignored (the cluster decides).
     on_done
@@ -85,9 +85,9 @@ def run_on_dask(address: str, comps: list["ComponentData"], jobs: list[tuple], s
         order = sorted(jobs, key=lambda j: -len(comps[j[0]].members))
         futures = {}
         now = time.monotonic()
-        for index, (share, deadline), cap, known in order:
+        for index, (share, deadline), cap, known, start, target in order:
             future = client.submit(solve_remote, shared, comps[index].members, settings, share,
-                                   max(0.0, deadline - now), time.time(), cap, known,
+                                   max(0.0, deadline - now), time.time(), cap, known, start, target,
                                    retries=RETRIES, pure=False, priority=len(comps[index].members))
             futures[future] = index
         for future in as_completed(futures):

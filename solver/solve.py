@@ -82,6 +82,9 @@ class ComponentOutcome:
     goals: dict[str, GoalOutcome] = field(default_factory=dict)
     seconds: float = 0.0
     build_seconds: float = 0.0
+    # fairness kept within this figure, set by the other parts (not the part's own least deviation):
+    # the goals after fairness are optimal among the part's schedules within it
+    capped: Fraction | None = None
 
 
 @dataclass
@@ -146,6 +149,8 @@ class _Search:
         self.restricted = None               # a network whose schedules keep every rule (see flow.restrict)
         self.cost_goals: list = []           # request goals the network's costs keep at their optimum
         self.previous = _previous_grid(comp) if comp.keep else None
+        self.start: np.ndarray | None = None  # a schedule that keeps every rule, given by the caller
+        self.target: Fraction | None = None   # fairness: a deviation that is good enough (see least_deviation)
         self._shares = None                  # solver.shares.SharedRooms, False when it does not apply
         self.proven: dict[str, bool] = {}    # goal → proven optimal so far
         self.seed = settings.seed
@@ -204,6 +209,8 @@ class _Search:
         self.solver.parameters.max_time_in_seconds = left
         if self.solution is not None:
             self.cells.hint(self.model, self.solution)
+        elif self.start is not None:          # an earlier run's schedule
+            self.cells.hint(self.model, self.start)
         elif self.previous is not None:       # re-planning: the previous schedule is the first guess
             self.cells.hint(self.model, self.previous)
         done = threading.Event()
@@ -427,8 +434,9 @@ class _Search:
             start = net.max_flow_grid
             z, grid, bound, proven = least_deviation(fair, start, local, probe_flow, guess=fair.guess(start, local))
             if proven:
-                self.flow_bounds = fair.employee_bounds(fair.limits_at_most(z), net.max_flow_grid, local, n)
-                self._limit(fair.limits_at_most(z))
+                within = fair.limits_at_most(self._within(z))
+                self.flow_bounds = fair.employee_bounds(within, net.max_flow_grid, local, n)
+                self._limit(within)
                 if self.flow_state == "exact":
                     self.solution = grid
                     return "OPTIMAL", GoalOutcome(z, z, True)
@@ -439,12 +447,14 @@ class _Search:
                     if restricted.keeps_every_rule(candidate):
                         self.restricted = restricted
                         self.solution = candidate
-                        return "OPTIMAL", GoalOutcome(fair.deviation(candidate, local), z, True)
+                        value = fair.deviation(candidate, local)    # above z only within a target
+                        return "OPTIMAL", GoalOutcome(value, z, value == z)
                 if self._shared_rooms(goals_before) is not None:
                     return self._fair_by_shares(fair, guess=z)
                 status = self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
-                    return "OPTIMAL", GoalOutcome(fair.deviation(self.solution, local), z, True)
+                    value = fair.deviation(self.solution, local)   # above z only within a target
+                    return "OPTIMAL", GoalOutcome(value, z, value == z)
                 if status != "INFEASIBLE":       # out of time: keep the best we have, with the bound
                     self._fairer_start(fair, goals_before)
                     value = fair.deviation(self.solution, local)
@@ -468,12 +478,18 @@ class _Search:
         guess = None if lower is not None else fair.guess(self.solution, local)
         step = self._fairness_step()
         best, grid, bound, proven = least_deviation(fair, self.solution, local, probe_model, guess=guess, lower=lower,
-                                                    on_step=step)
+                                                    on_step=step, target=self.target)
         self.solution = grid
-        self._limit(fair.limits_at_most(best))
+        self._limit(fair.limits_at_most(self._within(best)))
         if self.flow_state is not None:
-            self.flow_bounds = fair.employee_bounds(fair.limits_at_most(best), net.max_flow_grid, local, n)
+            self.flow_bounds = fair.employee_bounds(fair.limits_at_most(self._within(best)), net.max_flow_grid,
+                                                    local, n)
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
+
+    def _within(self, best: Fraction) -> Fraction:
+        """The deviation later goals keep within: the one found, or the target when it is larger
+        (another part's deviation, which the whole schedule has anyway)."""
+        return best if self.target is None else max(best, self.target)
 
     def _fairness_step(self):
         """least_deviation's ``on_step`` for live progress (None when nobody listens)."""
@@ -515,10 +531,11 @@ class _Search:
         if guess is None:
             guess = fair.guess(start, local)
         step = self._fairness_step()
-        best, grid, bound, proven = least_deviation(fair, start, local, probe, guess=guess, on_step=step)
+        best, grid, bound, proven = least_deviation(fair, start, local, probe, guess=guess, on_step=step,
+                                                    target=self.target)
         self.solution = grid
         self.flow_state = None           # later goals are CP-SAT's, within the fairness found
-        self._limit(fair.limits_at_most(best))
+        self._limit(fair.limits_at_most(self._within(best)))
         return ("OPTIMAL" if proven else "FEASIBLE"), GoalOutcome(best, bound, proven)
 
     def _may_share(self) -> bool:
@@ -613,18 +630,22 @@ class _Search:
 
 
 def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess: Fraction | None = None,
-                    lower: Fraction | None = None, on_step=None):
+                    lower: Fraction | None = None, on_step=None, target: Fraction | None = None):
     """Search the least max deviation over candidate values (SPEC §3 `fairness`).
 
     ``probe(limits)`` answers "is there a schedule with every group's M_g ≤ limit?" with
     (status, grid). ``lower``, if given, is proven: no schedule has deviation ≤ lower.
     ``on_step(best, lower)``, if given, hears of each probe's outcome (live progress).
+    ``target``, if given, is good enough: the search probes it first and stops once within it.
     Returns (best deviation, its grid, proven lower bound, proven).
     """
     best = dev.deviation(start, local)
     best_grid = start
-    probe_at = guess
+    probe_at = guess if target is None or target >= best else target
     while True:
+        if target is not None and best <= target:
+            bound = lower if lower is not None else Fraction(0)
+            return best, best_grid, bound, bound >= best
         below = dev.limits_below(best)
         if min(below, default=-1) < 0:          # nothing is below a deviation of 0
             return best, best_grid, best, True
@@ -652,16 +673,22 @@ def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess:
 
 def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[float, float],
                     fairness_cap: Fraction | None = None, known: dict | None = None,
+                    start: np.ndarray | None = None, target: Fraction | None = None,
                     report: Callable[[str, float, float], None] | None = None) -> ComponentOutcome:
     """Solve one component lexicographically over the instance's goals.
 
     ``deadline`` is (seconds this component may take, the run's wall-clock deadline);
-    ``report(goal, value, bound)``, if given, hears of the search's progress.
+    ``start``, a schedule of the part that keeps every rule (an earlier run's), is the searches'
+    first guess; ``target``, a deviation the whole schedule has anyway (other parts'), is good
+    enough for goal fairness, and later goals are optimized within it; ``report(goal, value,
+    bound)``, if given, hears of the search's progress.
     """
     t0 = time.perf_counter()
     deadline = min(time.monotonic() + deadline[0], deadline[1])
     search = _Search(comp, settings, deadline)
     search.report = report
+    search.start = start
+    search.target = target
     outcome = ComponentOutcome("OPTIMAL", build_seconds=search.build_seconds)
     known = known or {}
     for goal in comp.data.objective:
@@ -675,6 +702,8 @@ def solve_component(comp: ComponentData, settings: Settings, deadline: tuple[flo
             break
         outcome.goals[goal] = result
         search.proven[goal] = bool(result.proven)
+        if goal == "fairness" and target is not None and result.value <= target:
+            outcome.capped = target
         if report is not None:
             scale = 1 if goal == "fairness" else goal_scale(goal, comp.data)
             report(goal, float(Fraction(result.value) / scale),
@@ -721,7 +750,7 @@ def _dynamic_share(deadline: tuple, not_started: int, workers: int) -> tuple[flo
 
 
 def _run_shared(args) -> ComponentOutcome:
-    i, deadline, cap, known = args
+    i, deadline, cap, known, start, target = args
     left = _SHARED.get("left")
     if left is not None and deadline[0] is None:
         with left.get_lock():
@@ -730,13 +759,13 @@ def _run_shared(args) -> ComponentOutcome:
         deadline = _dynamic_share(deadline, n, _SHARED["workers"])
     events = _SHARED.get("events")
     report = (lambda goal, value, bound: events.put((i, goal, value, bound))) if events is not None else None
-    return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known, report)
+    return solve_component(_SHARED["comps"][i], _SHARED["settings"], deadline, cap, known, start, target, report)
 
 
 def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
              on_done: Callable[[int, ComponentOutcome], None] | None = None,
              on_event: Callable[[int, str, float, float], None] | None = None) -> dict[int, ComponentOutcome]:
-    """Solve the listed components (``(index, deadline, cap, known)``), in processes when asked.
+    """Solve the listed components (``(index, deadline, cap, known, start, target)``), in processes when asked.
 
     ``on_event(index, goal, value, bound)`` hears of each part's progress as it happens (from the
     component processes through a queue); the Dask path reports only finished parts.
@@ -918,17 +947,20 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
 
         # first every component with a fair share of the time, then the unproven ones with what is left
         share = max(1.0, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
-        first = _run_all(comps, [(i, (share, deadline), None, None) for i in todo], settings, on_done, on_event)
+        first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
+        # the largest deviation is at least every part's bound: an unproven part need only come within
+        # the largest bound (then that is the optimum), and its later goals are optimized within it
+        floor = _fairness_floor(objective, [first.get(i, cache.get(k)) for i, k in enumerate(keys)])
         if again and deadline - time.monotonic() > 1:
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
-            for i, outcome in _run_all(comps, [(i, (None, deadline), None, None) for i in again], settings,
-                                       on_event=on_event).items():
-                if outcome.grid is not None and _better(outcome, first[i], objective):
+            jobs = [(i, (None, deadline), None, None, first[i].grid, floor) for i in again]
+            for i, outcome in _run_all(comps, jobs, settings, on_event=on_event).items():
+                if outcome.grid is not None and _better(outcome, first[i], objective, floor):
                     first[i] = outcome
         for i, outcome in first.items():
             cache[keys[i]] = outcome
-            if reuse is not None and outcome.status == "OPTIMAL":
+            if reuse is not None and outcome.status == "OPTIMAL" and outcome.capped is None:
                 reuse[content[keys[i]]] = copy.deepcopy(outcome)
         outcomes = [cache[k] for k in keys]
         if any(o.status == "INFEASIBLE" for o in outcomes):
@@ -939,12 +971,12 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # a later goal is optimized among schedules within the worst component's deviation
         # (only once every part's deviation is proven: a worst figure not known to be optimal must not
         # make the fairer parts less fair)
-        fair_proven = all(o.goals["fairness"].proven for o in outcomes if "fairness" in o.goals)
-        if "fairness" in objective and objective.index("fairness") < len(objective) - 1 and fair_proven:
-            worst = max((o.goals["fairness"].value for o in outcomes if "fairness" in o.goals), default=Fraction(0))
-            redo = [(i, (deadline - time.monotonic(), deadline), worst, {g: o.goals[g].value for g in objective[:objective.index("fairness")]})
+        worst = _proven_worst(objective, outcomes)
+        if worst is not None and objective.index("fairness") < len(objective) - 1:
+            redo = [(i, (deadline - time.monotonic(), deadline), worst, _proven_before(o, objective), o.grid, None)
                     for i, o in enumerate(outcomes)
-                    if "fairness" in o.goals and o.goals["fairness"].value < worst and comps[i].fairness_groups]
+                    if o.goals["fairness"].value < worst and o.capped != worst and comps[i].fairness_groups
+                    and _proven_before(o, objective) is not None]
             for i, outcome in _run_all(comps, redo, settings).items():
                 own = outcomes[i].goals["fairness"]
                 if outcome.grid is None or outcome.status != "OPTIMAL":
@@ -954,6 +986,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                             outcomes[i].goals[goal] = GoalOutcome(outcomes[i].goals[goal].value, None, False)
                     continue
                 outcome.goals["fairness"] = own           # its own least deviation is still the figure
+                outcome.capped = worst
                 outcomes[i] = outcome
 
         grid = np.full(data.present.shape, -1, dtype=np.int8)
@@ -1054,8 +1087,10 @@ def _cut_runs(grid: np.ndarray, forced: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:
-    """Is the new outcome lexicographically at least as good (more goals proven, then better values)?"""
+def _better(new: ComponentOutcome, old: ComponentOutcome, objective, floor: Fraction | None = None) -> bool:
+    """Is the new outcome lexicographically at least as good (more goals proven, then better values)?
+    With ``floor`` (a bound on the whole schedule's largest deviation), deviations below it are as
+    good as it."""
     if old.grid is None:
         return True
     for goal in objective:
@@ -1064,11 +1099,47 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective) -> bool:
             break
         if a is None or b is None:
             return a is not None
-        if a.value != b.value:
-            return (a.value < b.value) if goal == "fairness" else (a.value > b.value)
+        x, y = a.value, b.value
+        if goal == "fairness" and floor is not None:
+            x, y = max(x, floor), max(y, floor)
+        if x != y:
+            return (x < y) if goal == "fairness" else (x > y)
     # the same values: the one with more goals proven (a later, longer run when they tie)
     proven = lambda o: sum(bool(g.proven) for g in o.goals.values())   # noqa: E731
     return proven(new) >= proven(old)
+
+
+def _fairness_floor(objective, outcomes) -> Fraction | None:
+    """The largest of the parts' fairness bounds: the whole schedule's largest deviation is at least
+    this (each part's least deviation is at least its bound). None without fairness or bounds."""
+    if "fairness" not in objective:
+        return None
+    bounds = [o.goals["fairness"].bound for o in outcomes
+              if o is not None and "fairness" in o.goals and o.goals["fairness"].bound is not None]
+    return max(bounds) if bounds else None
+
+
+def _proven_before(outcome: ComponentOutcome, objective) -> dict | None:
+    """The values of the goals before fairness, when the part proved every one of them (else None)."""
+    before = objective[:objective.index("fairness")]
+    goals = [outcome.goals.get(g) for g in before]
+    if any(g is None or not g.proven for g in goals):
+        return None
+    return {g: outcome.goals[g].value for g in before}
+
+
+def _proven_worst(objective, outcomes) -> Fraction | None:
+    """The whole schedule's largest deviation, when it is proven: a part proved it as its own least
+    deviation and every other part is within it (their own least deviation need not be proven)."""
+    if "fairness" not in objective or any("fairness" not in o.goals for o in outcomes):
+        return None
+    if any(_proven_before(o, objective) is None for o in outcomes):
+        return None
+    goals = [o.goals["fairness"] for o in outcomes]
+    worst = max((g.value for g in goals), default=Fraction(0))
+    if worst == max((g.bound for g in goals), default=Fraction(0)) and any(g.proven and g.value == worst for g in goals):
+        return worst
+    return None
 
 
 def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
@@ -1104,6 +1175,10 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
                                    and any(p.proven and p.value == value for p in known)
                                    and Fraction(value) == max(p.bound for p in known))
         goals.append(GoalResult(goal, float(value), bound, figure_proven))
+        if goal == "fairness":
+            # later goals were optimized within the proven figure by every part that was kept within it
+            proven = proven or (figure_proven and all(p.proven or o.capped == value
+                                                      for p, o in zip(parts, outcomes)))
         earlier_proven = proven
     return goals
 

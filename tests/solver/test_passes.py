@@ -47,3 +47,96 @@ def test_the_largest_deviation_is_proven_when_the_worst_part_is():
     unproven = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(3), False))
     _, fairness, _ = solve_module._combine_goals(data, [unproven, open_below])
     assert not fairness.proven and fairness.bound == 3
+
+
+def test_later_goals_are_proven_when_every_other_part_was_kept_within_the_figure():
+    from types import SimpleNamespace
+
+    data = SimpleNamespace(objective=OBJECTIVE, weight_scale=1)
+    worst = outcome("OPTIMAL", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(4), True), preferences=(3, 3, True))
+    within = outcome("FEASIBLE", wfh=(12, 12, True), fairness=(Fraction(2), Fraction(1), False), preferences=(5, 5, True))
+    within.capped = Fraction(4)             # its preferences were optimized within the largest deviation
+    _, fairness, preferences = solve_module._combine_goals(data, [worst, within])
+    assert fairness.proven and fairness.value == 4
+    assert preferences.proven and (preferences.value, preferences.bound) == (8, 8)
+    within.capped = None                     # optimized within its own, smaller deviation: not the optimum
+    _, fairness, preferences = solve_module._combine_goals(data, [worst, within])
+    assert fairness.proven and not preferences.proven
+    within.capped = Fraction(3)              # within a floor below the figure: not the optimum either
+    assert not solve_module._combine_goals(data, [worst, within])[2].proven
+
+
+def test_a_deviation_within_the_floor_is_as_good_as_the_floor():
+    low = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(1), Fraction(0), False), preferences=(3, 3, True))
+    loose = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(0), False),
+                    preferences=(5, 5, True))
+    assert not solve_module._better(loose, low, OBJECTIVE)                  # alone, fairer wins
+    assert solve_module._better(loose, low, OBJECTIVE, Fraction(4))         # within the floor, more preferences win
+    assert not solve_module._better(loose, low, OBJECTIVE, Fraction(3))     # above the floor, fairer wins again
+
+
+class _Dev:
+    """A stand-in for solver.objectives' deviation: a grid's deviation is its one number."""
+
+    def deviation(self, grid, local):
+        return Fraction(int(grid))
+
+    def limits_below(self, value):
+        return [int(value) - 1]
+
+    def limits_at_most(self, value):
+        return [int(value)]
+
+
+def test_least_deviation_probes_the_target_first_and_stops_within_it():
+    probes = []
+
+    def probe(limits):
+        probes.append(limits[0])
+        return ("FEASIBLE", limits[0]) if limits[0] >= 2 else ("INFEASIBLE", None)
+
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, probe, target=Fraction(5))
+    assert probes == [5] and best == 5 and not proven and bound == 0
+    probes.clear()
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, probe)
+    assert best == 2 and proven and len(probes) > 1
+    probes.clear()                                              # a target below the least: the search goes on
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, probe, target=Fraction(1))
+    assert probes[0] == 1 and best == 2 and proven
+
+
+def test_a_part_with_a_target_optimizes_later_goals_within_it(tmp_path):
+    # brute force: among wfh-optimal schedules within the target deviation, the most preferences met
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import brute
+    from solver.data import compile_instance, components, split
+
+    people = [dict(nip=n, unit="U", category="adm") for n in "ABC"]
+    prefer = [dict(nip="A", date=d, mode="WFH") for d in ("mon", "tue", "wed", "thu")]
+    inst = brute.write_instance(tmp_path, people, window=("2023-09-04", "2023-09-07"), categories={"adm": "0.5"},
+                                requests=prefer, objective=OBJECTIVE)
+    t = brute.tiny(inst)
+    wfh = brute.enumerate_all(t)
+    wfh = wfh[brute.feasible(t, wfh)]
+    most = brute.goal_scores(t, wfh, "wfh")[0]
+    wfh = wfh[most == most.max()]
+    dev, den, _ = brute.goal_scores(t, wfh, "fairness")
+    levels = sorted(set(dev.tolist()))
+    assert len(levels) >= 3
+    comp = split(*(lambda d: (d, components(d)))(compile_instance(inst)))[0]
+    for level in levels[:3]:
+        target = Fraction(level, den)
+        within = wfh[dev <= level]
+        prefs = brute.goal_scores(t, within, "preferences")[0].max()
+        got = solve_module.solve_component(comp, solve_module.Settings(), (30, time.monotonic() + 30), target=target)
+        assert got.status == "OPTIMAL"
+        assert got.capped == target
+        assert got.goals["fairness"].value <= target
+        assert got.goals["preferences"].value == prefs
+    # a looser target lets A have more of the days A asks for
+    assert brute.goal_scores(t, wfh[dev <= levels[2]], "preferences")[0].max() > \
+        brute.goal_scores(t, wfh[dev <= levels[0]], "preferences")[0].max()
