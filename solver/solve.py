@@ -954,7 +954,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         floor = _fairness_floor(objective, [first.get(i, cache.get(k)) for i, k in enumerate(keys)])
         if again and deadline - time.monotonic() > 1:
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
-            jobs = [(i, (None, deadline), None, None, first[i].grid, floor) for i in again]
+            jobs = [(i, (None, deadline), None, None, first[i].grid if _proven_before(first[i], objective) is not None
+                     else None, floor) for i in again]
             for i, outcome in _run_all(comps, jobs, settings, on_event=on_event).items():
                 if outcome.grid is not None and _better(outcome, first[i], objective, floor):
                     first[i] = outcome
