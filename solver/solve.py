@@ -764,8 +764,12 @@ def _run_shared(args) -> ComponentOutcome:
 
 def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
              on_done: Callable[[int, ComponentOutcome], None] | None = None,
-             on_event: Callable[[int, str, float, float], None] | None = None) -> dict[int, ComponentOutcome]:
+             on_event: Callable[[int, str, float, float], None] | None = None,
+             later: set[int] = frozenset()) -> dict[int, ComponentOutcome]:
     """Solve the listed components (``(index, deadline, cap, known, start, target)``), in processes when asked.
+
+    With budgets set as each job starts, the components in ``later`` (expected to be slow) start
+    after the others, so that the quick ones do not count against their share.
 
     ``on_event(index, goal, value, bound)`` hears of each part's progress as it happens (from the
     component processes through a queue); the Dask path reports only finished parts.
@@ -781,7 +785,7 @@ def _run_all(comps: list[ComponentData], jobs: list[tuple], settings: Settings,
     # goes to the big ones; with fixed budgets in processes, biggest first, so the long ones do not
     # start last; one after another, as listed
     dynamic = any(j[1][0] is None for j in jobs)
-    size = lambda j: (len(comps[j[0]].members), j[0])    # noqa: E731
+    size = lambda j: (j[0] in later, len(comps[j[0]].members), j[0])    # noqa: E731
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
         if dynamic:
             jobs = sorted(jobs, key=size)
@@ -949,29 +953,39 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         share = max(1.0, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
         first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
+        if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
+            for i, outcome in first.items():
+                if outcome.status == "OPTIMAL":
+                    reuse[content[keys[i]]] = copy.deepcopy(outcome)
         # the largest deviation is at least every part's bound: an unproven part need only come within
-        # the largest bound (then that is the optimum), and its later goals are optimized within it
+        # the largest bound (then that is the optimum), and its later goals are optimized within it;
+        # so are those of a proven part below it (else they are optimal only within its own deviation)
         floor = _fairness_floor(objective, [first.get(i, cache.get(k)) for i, k in enumerate(keys)])
+        if again and floor is not None and objective.index("fairness") < len(objective) - 1:
+            for i, k in enumerate(keys):
+                o = first.get(i, cache.get(k))
+                if o.status == "OPTIMAL" and comps[i].fairness_groups and o.goals["fairness"].value < floor:
+                    first.setdefault(i, o)
+                    again.append(i)
         if again and deadline - time.monotonic() > 1:
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
             jobs = [(i, (None, deadline), None, None, first[i].grid if _proven_before(first[i], objective) is not None
                      else None, floor) for i in again]
-            for i, outcome in _run_all(comps, jobs, settings, on_event=on_event).items():
+            unproven = {i for i in again if first[i].status != "OPTIMAL"}
+            for i, outcome in _run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
                 if outcome.grid is not None and _better(outcome, first[i], objective, floor):
                     first[i] = outcome
         for i, outcome in first.items():
             cache[keys[i]] = outcome
-            if reuse is not None and outcome.status == "OPTIMAL" and outcome.capped is None:
-                reuse[content[keys[i]]] = copy.deepcopy(outcome)
         outcomes = [cache[k] for k in keys]
         if any(o.status == "INFEASIBLE" for o in outcomes):
             return _infeasible(data, comps, outcomes, t_start, build_seconds)
         if any(o.grid is None for o in outcomes):
             return Result("UNKNOWN", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds)
 
-        # a later goal is optimized among schedules within the worst component's deviation
-        # (only once every part's deviation is proven: a worst figure not known to be optimal must not
-        # make the fairer parts less fair)
+        # a later goal is optimized among schedules within the worst component's deviation, by the parts
+        # not yet kept within it (only once that figure is proven: a worst figure not known to be
+        # optimal must not make the fairer parts less fair)
         worst = _proven_worst(objective, outcomes)
         if worst is not None and objective.index("fairness") < len(objective) - 1:
             redo = [(i, (deadline - time.monotonic(), deadline), worst, _proven_before(o, objective), o.grid, None)
@@ -999,7 +1013,9 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         links.extend(o.members for o in broken)
 
     goals = _combine_goals(data, outcomes)
-    status = "OPTIMAL" if all(o.status == "OPTIMAL" for o in outcomes) and all(g.proven for g in goals) else "FEASIBLE"
+    # a part kept within the proven largest deviation need not prove its own (its goals say what is proven)
+    status = "OPTIMAL" if all(o.status == "OPTIMAL" or o.capped is not None for o in outcomes) \
+        and all(g.proven for g in goals) else "FEASIBLE"
     if _STOP.is_set():
         status = "FEASIBLE"
         details["interrupted"] = True
@@ -1105,8 +1121,10 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective, floor: Frac
             x, y = max(x, floor), max(y, floor)
         if x != y:
             return (x < y) if goal == "fairness" else (x > y)
-    # the same values: the one with more goals proven (a later, longer run when they tie)
-    proven = lambda o: sum(bool(g.proven) for g in o.goals.values())   # noqa: E731
+    # the same values: the one with more goals proven (a later, longer run when they tie); within a
+    # floor, a part's own least deviation need not be proven
+    proven = lambda o: sum(bool(g.proven) for goal, g in o.goals.items()   # noqa: E731
+                           if floor is None or goal != "fairness")
     return proven(new) >= proven(old)
 
 
@@ -1121,7 +1139,10 @@ def _fairness_floor(objective, outcomes) -> Fraction | None:
 
 
 def _proven_before(outcome: ComponentOutcome, objective) -> dict | None:
-    """The values of the goals before fairness, when the part proved every one of them (else None)."""
+    """The values of the goals before fairness, when the part proved every one of them (else None,
+    and None without goal fairness)."""
+    if "fairness" not in objective:
+        return None
     before = objective[:objective.index("fairness")]
     goals = [outcome.goals.get(g) for g in before]
     if any(g is None or not g.proven for g in goals):

@@ -101,7 +101,7 @@ def test_an_unproven_part_is_not_kept(instance, monkeypatch):
     real = solve_module.solve_component
 
     def unproven(*args, **kwargs):
-        return dataclasses.replace(real(*args, **kwargs), status="FEASIBLE")
+        return dataclasses.replace(real(*args, **kwargs), status="FEASIBLE", capped=None)
 
     monkeypatch.setattr(solve_module, "solve_component", unproven)
     reuse: dict = {}
