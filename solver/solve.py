@@ -970,7 +970,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         if again and deadline - time.monotonic() > 1:
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
             jobs = [(i, (None, deadline), None, None, first[i].grid if _proven_before(first[i], objective) is not None
-                     else None, floor) for i in again]
+                     else None, _target(first[i], floor)) for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
             for i, outcome in _run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
                 if outcome.grid is not None and _better(outcome, first[i], objective, floor):
@@ -1148,6 +1148,15 @@ def _proven_before(outcome: ComponentOutcome, objective) -> dict | None:
     if any(g is None or not g.proven for g in goals):
         return None
     return {g: outcome.goals[g].value for g in before}
+
+
+def _target(outcome: ComponentOutcome, floor: Fraction | None) -> Fraction | None:
+    """A part's fairness target in the second pass: the floor, unless the part's own bound is the
+    floor (the part that sets it gains nothing, and probing its own bound first is its hardest probe)."""
+    own = outcome.goals.get("fairness")
+    if floor is None or (own is not None and own.bound is not None and own.bound >= floor):
+        return None
+    return floor
 
 
 def _proven_worst(objective, outcomes) -> Fraction | None:

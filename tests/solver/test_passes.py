@@ -186,3 +186,12 @@ def test_a_second_pass_within_the_floor_reaches_the_brute_force_optimum(case):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(solve_module, "solve_component", cut_short)
             assert_solver_matches_brute(inst, opt=opt)
+
+
+def test_the_part_that_sets_the_floor_gets_no_target():
+    sets = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(3), False))
+    below = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(5), Fraction(1), False))
+    assert solve_module._target(sets, Fraction(3)) is None
+    assert solve_module._target(below, Fraction(3)) == 3
+    assert solve_module._target(outcome("FEASIBLE", wfh=(10, 12, False)), Fraction(3)) == 3   # fairness not reached
+    assert solve_module._target(below, None) is None
