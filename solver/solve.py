@@ -973,6 +973,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                      else None, _target(first[i], floor)) for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
             for i, outcome in _run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
+                if outcome.grid is not None:
+                    _keep_bound(outcome, first[i], objective)
                 if outcome.grid is not None and _better(outcome, first[i], objective, floor):
                     first[i] = outcome
         for i, outcome in first.items():
@@ -1148,6 +1150,18 @@ def _proven_before(outcome: ComponentOutcome, objective) -> dict | None:
     if any(g is None or not g.proven for g in goals):
         return None
     return {g: outcome.goals[g].value for g in before}
+
+
+def _keep_bound(new: ComponentOutcome, old: ComponentOutcome, objective) -> None:
+    """A second run of a part keeps the first run's fairness bound when it is higher (a run that
+    stops within its target proves no bound of its own), if the goals before fairness have the same values."""
+    a, b = new.goals.get("fairness"), old.goals.get("fairness")
+    if a is None or b is None or b.bound is None or (a.bound is not None and a.bound >= b.bound):
+        return
+    before = objective[:objective.index("fairness")]
+    if any(g not in new.goals or g not in old.goals or new.goals[g].value != old.goals[g].value for g in before):
+        return
+    new.goals["fairness"] = GoalOutcome(a.value, b.bound, a.value == b.bound)
 
 
 def _target(outcome: ComponentOutcome, floor: Fraction | None) -> Fraction | None:

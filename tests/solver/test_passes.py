@@ -195,3 +195,14 @@ def test_the_part_that_sets_the_floor_gets_no_target():
     assert solve_module._target(below, Fraction(3)) == 3
     assert solve_module._target(outcome("FEASIBLE", wfh=(10, 12, False)), Fraction(3)) == 3   # fairness not reached
     assert solve_module._target(below, None) is None
+
+
+def test_a_second_run_keeps_the_first_run_s_fairness_bound():
+    first = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(4), True))
+    within = outcome("FEASIBLE", wfh=(10, 10, True), fairness=(Fraction(4), Fraction(0), False), preferences=(3, 3, True))
+    solve_module._keep_bound(within, first, OBJECTIVE)
+    assert within.goals["fairness"] == GoalOutcome(Fraction(4), Fraction(4), True)
+    # other wfh values: the first run's bound held among other schedules, so it is not taken
+    other = outcome("FEASIBLE", wfh=(9, 10, False), fairness=(Fraction(4), Fraction(0), False))
+    solve_module._keep_bound(other, first, OBJECTIVE)
+    assert other.goals["fairness"].bound == 0
