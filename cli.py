@@ -12,7 +12,6 @@ the command's own wins.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import platform
 import shlex
@@ -481,14 +480,12 @@ def whatif(instance, settings, sweep, baseline, out_dir, time_limit, workers, se
         if baseline:
             variants.insert(0, {})
         check_whatif_folder(out_dir)
-        for_each = None
-        if not s.quiet:
-            def for_each(i, row):
-                changes = ", ".join(f"{k}={v}" for k, v in variants[i].items()) or "baseline"
-                s.err.print(_t("variant", s.lang, i=i + 1, n=len(variants), changes=changes, status=row["status"]),
-                            markup=False, soft_wrap=True)
+        def for_each(i, row):
+            changes = ", ".join(f"{k}={v}" for k, v in variants[i].items()) or "baseline"
+            s.err.print(_t("variant", s.lang, i=i + 1, n=len(variants), changes=changes, status=row["status"]),
+                        markup=False, soft_wrap=True)
         table = run_variants(inst, variants, time_limit=time_limit, workers=workers, seed=seed, out_dir=out_dir,
-                             sweep=sweep_key, lang=s.lang, log=s.verbose, on_variant=for_each, anonymize=anonymize,
+                             sweep=sweep_key, lang=s.lang, log=s.verbose, on_variant=None if s.quiet else for_each, anonymize=anonymize,
                              run_info=_run_info(inst, instance, seed=seed, workers=workers, time_limit=time_limit))
     except (InputError, OutputFolderError) as exc:
         _fail(str(exc))

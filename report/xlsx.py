@@ -9,7 +9,6 @@ second.
 """
 from __future__ import annotations
 
-import datetime as dt
 from copy import copy
 from numbers import Number
 from pathlib import Path

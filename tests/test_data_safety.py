@@ -14,11 +14,9 @@ outputs for them means something.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import hmac
 import importlib
-import io
 import json
 import os
 import signal
