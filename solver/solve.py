@@ -960,10 +960,10 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # the largest deviation is at least every part's bound: an unproven part need only come within
         # the largest bound (then that is the optimum), and its later goals are optimized within it;
         # so are those of a proven part below it (else they are optimal only within its own deviation)
-        floor = _fairness_floor(objective, [first.get(i, cache.get(k)) for i, k in enumerate(keys)])
+        current = [first[i] if i in first else cache[k] for i, k in enumerate(keys)]
+        floor = _fairness_floor(objective, current)
         if again and floor is not None and objective.index("fairness") < len(objective) - 1:
-            for i, k in enumerate(keys):
-                o = first.get(i, cache.get(k))
+            for i, o in enumerate(current):
                 if o.status == "OPTIMAL" and comps[i].fairness_groups and o.goals["fairness"].value < floor:
                     first.setdefault(i, o)
                     again.append(i)
@@ -973,9 +973,10 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                      else None, _target(first[i], floor)) for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
             for i, outcome in _run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
-                if outcome.grid is not None:
-                    _keep_bound(outcome, first[i], objective)
-                if outcome.grid is not None and _better(outcome, first[i], objective, floor):
+                if outcome.grid is None:
+                    continue
+                _keep_bound(outcome, first[i], objective)
+                if _better(outcome, first[i], objective, floor):
                     first[i] = outcome
         for i, outcome in first.items():
             cache[keys[i]] = outcome
@@ -1136,7 +1137,7 @@ def _fairness_floor(objective, outcomes) -> Fraction | None:
     if "fairness" not in objective:
         return None
     bounds = [o.goals["fairness"].bound for o in outcomes
-              if o is not None and "fairness" in o.goals and o.goals["fairness"].bound is not None]
+              if "fairness" in o.goals and o.goals["fairness"].bound is not None]
     return max(bounds) if bounds else None
 
 
@@ -1180,11 +1181,17 @@ def _proven_worst(objective, outcomes) -> Fraction | None:
         return None
     if any(_proven_before(o, objective) is None for o in outcomes):
         return None
-    goals = [o.goals["fairness"] for o in outcomes]
-    worst = max((g.value for g in goals), default=Fraction(0))
-    if worst == max((g.bound for g in goals), default=Fraction(0)) and any(g.proven and g.value == worst for g in goals):
-        return worst
-    return None
+    worst, _, proven = _largest_deviation([o.goals["fairness"] for o in outcomes])
+    return worst if proven else None
+
+
+def _largest_deviation(parts: list[GoalOutcome]) -> tuple[Fraction, Fraction, bool]:
+    """The whole schedule's fairness figure from its parts': the largest deviation, the largest
+    bound, and whether the figure is proven (a part proved it and it is the largest bound, so every
+    other part is within it, proven or not)."""
+    value = max((p.value for p in parts), default=Fraction(0))
+    bound = max((p.bound for p in parts), default=Fraction(0))
+    return value, bound, value == bound and any(p.proven and p.value == value for p in parts)
 
 
 def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:
@@ -1207,18 +1214,14 @@ def _combine_goals(data: ProblemData, outcomes: list[ComponentOutcome]) -> list[
             continue
         proven = earlier_proven and all(p.proven for p in known)
         if goal == "fairness":
-            value = max((p.value for p in known), default=Fraction(0))
-            bound = max((p.bound for p in known), default=Fraction(0))
+            value, bound, largest_proven = _largest_deviation(known)
         else:
             scale = goal_scale(goal, data)
             value = sum(p.value for p in known) / scale
             bound = None if any(p.bound is None for p in known) else sum(p.bound for p in known) / scale
         bound = float(bound) if earlier_proven and bound is not None else None
-        # the largest deviation is proven when a part proves it and every other part is below it, even
-        # if those parts are not proven; later goals' bounds still need every part proven
-        figure_proven = proven or (goal == "fairness" and earlier_proven and bound is not None
-                                   and any(p.proven and p.value == value for p in known)
-                                   and Fraction(value) == max(p.bound for p in known))
+        # later goals' bounds still need every part proven (or kept within the figure, below)
+        figure_proven = proven or (goal == "fairness" and earlier_proven and largest_proven)
         goals.append(GoalResult(goal, float(value), bound, figure_proven))
         if goal == "fairness":
             # later goals were optimized within the proven figure by every part that was kept within it
