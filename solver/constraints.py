@@ -180,11 +180,18 @@ def team_days(model, comp: ComponentData, wfh: Variables, guard: Guard | None = 
             flags = []
             for d in candidates:
                 flag = model.NewBoolVar(f"teamday_{team.team}_{d}")
-                for c in wfh.cells(team.members, int(d)):
+                cells = wfh.cells(team.members, int(d))
+                for c in cells:
                     if _is_var(c):
                         model.AddImplication(flag, c.Not())
                     elif c == 1:
                         model.Add(flag == 0)
+                free = [c for c in cells if _is_var(c)]
+                room = min(len(free), int(team.present[d] - team.need[d]))
+                if guard is None and 0 < room:
+                    # implied by the above with rule 4, but it gives the LP a far tighter bound: the
+                    # team's WFH that day is at most its free places times (1 − flag)
+                    model.Add(cp_model.LinearExpr.Sum(free) + room * flag <= room)
                 chosen[(team.team, int(d))] = flag
                 flags.append(flag)
             if not _guarded(model, guard, ("teamdays", team.team, int(w)), need, flags, 0,

@@ -69,9 +69,23 @@ class ComponentFlow:
         self.constant_wfh = constant_wfh         # per local employee: WFH days fixed by must requests
         self.exact = exact                       # True when the component has no rule outside the network
         self.totals_fixed = totals_fixed         # True when every max flow gives each fairness group one total
-        tails = np.array(net.tails, dtype=np.int32)
-        heads = np.array(net.heads, dtype=np.int32)
-        caps = np.array(net.caps, dtype=np.int64)
+        self._solve_max(np.array(net.tails, dtype=np.int32), np.array(net.heads, dtype=np.int32),
+                        np.array(net.caps, dtype=np.int64))
+
+    def closed(self, cells: np.ndarray) -> "ComponentFlow":
+        """A copy of this network in which the cells of the [employee, day] mask ``cells`` stay WFO
+        (their arcs carry nothing): the same as building it with them forbidden, when no team
+        spans cap groups (their rooms' split depends on the cells)."""
+        copy = object.__new__(ComponentFlow)
+        copy.__dict__.update(self.__dict__)
+        tails, heads, caps = self._arrays
+        caps = caps.copy()
+        caps[self.cell_arcs[cells[self.cell_index[:, 0], self.cell_index[:, 1]]]] = 0
+        copy._solve_max(tails, heads, caps)
+        return copy
+
+    def _solve_max(self, tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> None:
+        cell_arcs, employee_arcs = self.cell_arcs, self.employee_arcs
         self._arrays = (tails, heads, caps)
         mf = max_flow.SimpleMaxFlow()
         mf.add_arcs_with_capacity(tails, heads, caps)
@@ -326,23 +340,33 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     return flow
 
 
-def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
-             share_out: str = "proportional") -> ComponentFlow | None:
-    """A network whose every schedule keeps the rules the relaxed one left out, shaped after a
-    relaxed schedule ``grid``: each open week's team days are the days its team is least at home,
-    a cover pair under two parents gives each day to the one at home in ``grid``, and a team across
-    cap groups shares its room in proportion to ``grid``'s use. None when that cannot be done."""
-    data = comp.data
-    local = {int(e): i for i, e in enumerate(comp.members)}
-    forbid = np.zeros(grid.shape, dtype=bool)
+def team_days_of(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray) -> dict[tuple[int, int], list[int]]:
+    """Per (team, open week): the days its team is least at home in ``grid``, as many as it needs."""
+    days = {}
     for ti, t in enumerate(comp.teams):
         rows = relaxed.team_rows[ti]
         for w in t.open_weeks:
-            candidates = t.week_candidates(data, w)
+            candidates = t.week_candidates(comp.data, w)
             need = min(t.days_per_week, len(candidates))
-            at_home = sorted(candidates, key=lambda d: ((grid[rows, d] == 1).sum(), d))
-            for d in at_home[:need]:
-                forbid[rows, d] = True
+            if need:
+                days[(ti, w)] = sorted(candidates, key=lambda d: ((grid[rows, d] == 1).sum(), d))[:need]
+    return days
+
+
+def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
+             share_out: str = "proportional", team_days: dict | None = None) -> ComponentFlow | None:
+    """A network whose every schedule keeps the rules the relaxed one left out, shaped after a
+    relaxed schedule ``grid``: each open week's team days are ``team_days`` (by default the days
+    its team is least at home), a cover pair under two parents gives each day to the one at home in
+    ``grid``, and a team across cap groups shares its room in proportion to ``grid``'s use. None
+    when that cannot be done."""
+    local = {int(e): i for i, e in enumerate(comp.members)}
+    forbid = np.zeros(grid.shape, dtype=bool)
+    if team_days is None:
+        team_days = team_days_of(comp, relaxed, grid)
+    for (ti, w), days in team_days.items():
+        for d in days:
+            forbid[relaxed.team_rows[ti], d] = True
     for a, b, rule in comp.pairs:
         ia, ib = local[a], local[b]
         both = (grid[ia] >= 0) & (grid[ib] >= 0)
@@ -355,11 +379,11 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     return build(comp, forbid=forbid, split=split)
 
 
-def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray):
+def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, team_days: dict | None = None):
     """The restricted networks shaped after ``grid``, one per way of sharing out the rooms of
     teams across cap groups (a single one when there are none)."""
     for share_out in ("proportional", "daily") if relaxed.mixed else ("proportional",):
-        restricted = restrict(comp, relaxed, grid, share_out)
+        restricted = restrict(comp, relaxed, grid, share_out, team_days)
         if restricted is not None:
             yield restricted
 

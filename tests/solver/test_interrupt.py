@@ -68,7 +68,7 @@ def test_out_of_time_before_any_search_still_gives_a_schedule_with_rule_6(tmp_pa
     folder = generate_instance(tmp_path / "inst", employees=120, units=3, seed=5, hybrid_rules=hybrid,
                                max_consecutive_wfh=2)
     inst = Instance.load(folder)
-    monkeypatch.setattr(solve_module._Search, "run", lambda self, callback=None: "UNKNOWN")
+    monkeypatch.setattr(solve_module._Search, "run", lambda self, *args, **kwargs: "UNKNOWN")
     res = solve_module.solve(inst, time_limit=30, workers=1)      # solve's checker: ScheduleRejected if broken
     assert res.status == "FEASIBLE"
     assert (res.schedule["mode"] == "WFH").sum() > 0
