@@ -60,8 +60,10 @@ class ComponentFlow:
     """A component's network, its maximum flow and the fairness checks on it."""
 
     def __init__(self, comp: ComponentData, net: Network, employee_arcs: np.ndarray, cell_arcs: np.ndarray,
-                 cell_index: np.ndarray, constant_wfh: np.ndarray, exact: bool, totals_fixed: bool):
+                 cell_index: np.ndarray, constant_wfh: np.ndarray, exact: bool, totals_fixed: bool,
+                 home: np.ndarray | None = None):
         self.comp = comp
+        self.home = home                         # [employee, day]: WFH cells fixed besides must requests
         self.net = net
         self.employee_arcs = employee_arcs       # per local employee: source → employee arc
         self.cell_arcs = cell_arcs               # per free cell: its arc
@@ -104,6 +106,8 @@ class ComponentFlow:
         forced = data.forced[comp.members]
         grid = np.where(present, 0, -1).astype(np.int8)
         grid[present & (forced == 1)] = 1
+        if self.home is not None:
+            grid[self.home] = 1
         on = np.asarray(flows) > 0
         grid[self.cell_index[on, 0], self.cell_index[on, 1]] = 1
         return grid
@@ -167,14 +171,15 @@ class ComponentFlow:
 
 
 def build(comp: ComponentData, forbid: np.ndarray | None = None,
-          split: dict[tuple[int, int], dict[int, int]] | None = None) -> ComponentFlow | None:
+          split: dict[tuple[int, int], dict[int, int]] | None = None,
+          home: np.ndarray | None = None) -> ComponentFlow | None:
     """The component's network, or None when fixed cells alone already break a rule (CP-SAT then says why).
 
     Rules the network cannot state make it a relaxation (``exact`` is False): a team
     across cap groups becomes "each part ≤ the team's room", a cover pair under two
     parents or a together pair is left out, and so are rules 6, 8 and open team days.
-    ``forbid`` (cells kept at WFO) and ``split`` (a team-day's room shared out among its
-    cap groups) restrict it instead: its schedules then keep those rules.
+    ``forbid`` (cells kept at WFO), ``home`` (cells kept at WFH) and ``split`` (a team-day's room
+    shared out among its cap groups) restrict it instead: its schedules then keep those rules.
     """
     data = comp.data
     members = comp.members
@@ -185,6 +190,10 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     if forbid is not None:
         free = free & ~forbid
     const = present & (forced == 1)
+    if home is not None:
+        home = home & free
+        free = free & ~home
+        const = const | home
     local = {int(e): i for i, e in enumerate(members)}
     split = split or {}
 
@@ -324,7 +333,7 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     checkable = nested and not open_team_days    # rules 6 and 8 can then be checked on a schedule
     flow = ComponentFlow(comp, net, employee_arcs, cell_arcs.astype(np.int64),
                          cell_index.astype(np.int64).reshape(-1, 2), const.sum(axis=1).astype(np.int64),
-                         exact, totals_fixed)
+                         exact, totals_fixed, home)
     flow.mixed = mixed
     flow.nested = nested
     flow.share_arcs, flow.share_rooms, flow.share_sizes = share_arcs, share_rooms, share_sizes
@@ -367,16 +376,19 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     for (ti, w), days in team_days.items():
         for d in days:
             forbid[relaxed.team_rows[ti], d] = True
+    home = np.zeros(grid.shape, dtype=bool)
     for a, b, rule in comp.pairs:
         ia, ib = local[a], local[b]
         both = (grid[ia] >= 0) & (grid[ib] >= 0)
-        if rule == "together":       # together in the office whenever both are there
-            forbid[ia, both] = forbid[ib, both] = True
+        if rule == "together":       # at home together where grid has them so, else in the office
+            away = both & (grid[ia] == 1) & (grid[ib] == 1) & ~forbid[ia] & ~forbid[ib]
+            home[ia, away] = home[ib, away] = True
+            forbid[ia, both & ~away] = forbid[ib, both & ~away] = True
             continue
         forbid[ib, both & (grid[ia] == 1)] = True
         forbid[ia, both & (grid[ia] != 1)] = True
-    split = _split_rooms(comp, relaxed, grid, forbid, share_out)
-    return build(comp, forbid=forbid, split=split)
+    split = _split_rooms(comp, relaxed, grid, forbid, share_out, home)
+    return build(comp, forbid=forbid, split=split, home=home)
 
 
 def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, team_days: dict | None = None):
@@ -389,7 +401,7 @@ def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, 
 
 
 def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
-                 forbid: np.ndarray, share_out: str) -> dict[tuple[int, int], dict[int, int]]:
+                 forbid: np.ndarray, share_out: str, home: np.ndarray | None = None) -> dict[tuple[int, int], dict[int, int]]:
     """Share each cross-group team-day's room among its cap groups. Where ``grid`` keeps the
     team's room, keep its use and give the rest away; elsewhere share in proportion to ``grid``'s
     use ("proportional") or so that the day still sends home as many as it can, keeping as much
@@ -398,8 +410,9 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     members = comp.members
     present = data.present[members]
     forced = data.forced[members]
-    free = present & (forced == -1) & ~forbid
-    const = present & (forced == 1)
+    home = np.zeros(forbid.shape, dtype=bool) if home is None else home
+    free = present & (forced == -1) & ~forbid & ~home
+    const = present & ((forced == 1) | home)
     group_of = relaxed.group_of
     by_day: dict[int, list] = {}
     for ti, d, touched in relaxed.mixed:

@@ -64,6 +64,7 @@ class _StopFlag:
 _STOP = _StopFlag()
 REACH_SHARE = 0.6        # of a part's time left: the search for a schedule at a request goal's upper bound
 REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove a bound out of reach
+FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
 
@@ -325,21 +326,19 @@ class _Search:
                 if status == "OPTIMAL" or found + constant >= bound:
                     return found + constant
         requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}[goal]
-        for quick in (True, False):
+        for short in (True, False):
             while True:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
                     return None
-                probe = self.model.Clone()
-                probe.Add(expr >= bound - constant)
-                status = self.run(model=probe, seconds=min(left * REACH_SHARE, REACH_QUICK if quick else left))
+                status = self._probe(goal, bound, min(left * REACH_SHARE, REACH_QUICK if short else left))
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return bound
                 if status != "INFEASIBLE":
                     break
                 bound -= 1
                 self.model.Add(expr <= bound - constant)
-            if quick:
+            if short:
                 grid = self._restricted_best(requests, bound)
                 met = -1 if grid is None else self._preferences_met(grid, requests)
                 if met >= 0 and (self.solution is None or met >= self._preferences_met(self.solution, requests)):
@@ -347,6 +346,14 @@ class _Search:
                 if met >= bound:
                     return bound
         return None
+
+    def _probe(self, goal: str, at_least: int, seconds: float) -> str:
+        """Search a copy of the model in which a sum goal is at least ``at_least``, for at most
+        ``seconds``; keep the schedule found. Returns the status."""
+        variables, weights, constant = goal_expression(goal, self.comp, self.cells)
+        probe = self.model.Clone()
+        probe.Add(cp_model.LinearExpr.WeightedSum(variables, weights) >= at_least - constant)
+        return self.run(model=probe, seconds=seconds)
 
     def _restricted_best(self, requests, bound: int) -> np.ndarray | None:
         """The schedule that meets ``requests`` best in a network restricted after the current one
@@ -395,15 +402,15 @@ class _Search:
             return None
         blocked = self._blocked(requests, team_days)
         stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
-        moved = True
+        moved, at = True, 0
         while moved and best[0] < bound:
             moved = False
-            for trial in _team_day_moves(team_days, blocked):
+            for where, trial in _team_day_moves(team_days, blocked, at):
                 if time.monotonic() >= stop:
                     break
                 found = best_in(trial)
                 if found is not None and found[0] > best[0]:
-                    best, team_days, moved = found, trial, True
+                    best, team_days, moved, at = found, trial, True, where
                     break
         return best[1] if self.allows(best[1]) else None
 
@@ -771,26 +778,30 @@ class _Search:
         return status
 
 
-def _team_day_moves(team_days: dict, blocked: dict):
-    """The team-day choices next to ``team_days``: one team's day moved to another of its week's
-    candidates (off the days that block the most requests first, onto those that block the
-    fewest), then two teams of one week swapping days (which leaves each day's room as it was)."""
-    for key, days in team_days.items():
+def _team_day_moves(team_days: dict, blocked: dict, at: int = 0):
+    """The team-day choices next to ``team_days``, each with the place of the (team, week) it
+    changes: one team's day moved to another of its week's candidates (off the days that block the
+    most requests first, onto those that block the fewest), then two teams of one week swapping
+    days (which leaves each day's room as it was). Both start at place ``at`` (where the last move
+    was made) and go round."""
+    keys = sorted(team_days)
+    order = keys[at:] + keys[:at]
+    for key in order:
+        days = team_days[key]
         for day in sorted(days, key=lambda d: (-blocked[key][d], d)):
             for other in sorted(blocked[key], key=lambda d: (blocked[key][d], d)):
                 if other not in days:
-                    yield {**team_days, key: sorted(set(days) - {day} | {other})}
-    keys = sorted(team_days)
-    for i, a in enumerate(keys):
-        for b in keys[i + 1:]:
+                    yield keys.index(key), {**team_days, key: sorted(set(days) - {day} | {other})}
+    for a in order:
+        for b in keys[keys.index(a) + 1:]:
             if a[1] != b[1]:
                 continue
             for day_a in team_days[a]:
                 for day_b in team_days[b]:
                     if (day_a != day_b and day_b in blocked[a] and day_a in blocked[b]
                             and day_b not in team_days[a] and day_a not in team_days[b]):
-                        yield {**team_days, a: sorted(set(team_days[a]) - {day_a} | {day_b}),
-                               b: sorted(set(team_days[b]) - {day_b} | {day_a})}
+                        yield keys.index(a), {**team_days, a: sorted(set(team_days[a]) - {day_a} | {day_b}),
+                                              b: sorted(set(team_days[b]) - {day_b} | {day_a})}
 
 
 def least_deviation(dev, start: np.ndarray, local: dict[int, int], probe, guess: Fraction | None = None,
@@ -1114,7 +1125,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         on_event = on_event if progress else None
 
         # first every component with a fair share of the time, then the unproven ones with what is left
-        share = max(1.0, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
+        share = max(FIRST_PASS_LEAST, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
         first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
         if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
@@ -1129,6 +1140,9 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         if again and floor is not None and objective.index("fairness") < len(objective) - 1:
             for i, o in enumerate(current):
                 if o.status == "OPTIMAL" and comps[i].fairness_groups and o.goals["fairness"].value < floor:
+                    if _at_most_anyway(comps[i], o, objective):
+                        o.capped = floor          # no deviation lets its later goals do better
+                        continue
                     first.setdefault(i, o)
                     again.append(i)
         if again and deadline - time.monotonic() > 1:
@@ -1293,6 +1307,15 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective, floor: Frac
     proven = lambda o: sum(bool(g.proven) for goal, g in o.goals.items()   # noqa: E731
                            if floor is None or goal != "fairness")
     return proven(new) >= proven(old)
+
+
+def _at_most_anyway(comp: ComponentData, outcome: ComponentOutcome, objective) -> bool:
+    """Whether every goal after fairness already has the most it could have under any rules: every
+    request met (so a larger deviation would not improve them)."""
+    later = objective[objective.index("fairness") + 1:]
+    most = {"preferences": comp.prefer, "stability": comp.keep}
+    return all(goal in most and goal in outcome.goals and outcome.goals[goal].value == sum(w for *_, w in most[goal])
+               for goal in later)
 
 
 def _fairness_floor(objective, outcomes) -> Fraction | None:
