@@ -1125,7 +1125,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         on_event = on_event if progress else None
 
         # first every component with a fair share of the time, then the unproven ones with what is left
-        share = max(FIRST_PASS_LEAST, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 4)
+        share = max(FIRST_PASS_LEAST, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
         first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo], settings, on_done, on_event)
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
         if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
