@@ -477,6 +477,8 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
             elif share_out == "daily":
                 split[(ti, d)] = {gi: int(mcf.flow(part_arcs[(ti, gi)][0]) + mcf.flow(part_arcs[(ti, gi)][1]))
                                   for gi in touched if (ti, gi) in part_arcs}
+            elif sum(used.values()) == 0:          # fixed home days (a together pair's) took more than the room
+                split[(ti, d)] = {gi: 0 for gi in touched}
             else:
                 total = sum(used.values())
                 shares = {gi: used[gi] * room // total for gi in touched}
