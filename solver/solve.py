@@ -1111,9 +1111,13 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         todo = [i for i, k in enumerate(keys) if k not in cache]
         done_count = [len(parts) - len(todo)]
 
+        early = [None]      # the first pass's floor for the parts that are not plain (below)
+
         def on_done(i, outcome):
-            if store and outcome.status == "OPTIMAL":
+            if store and outcome.status == "OPTIMAL" and outcome.capped is None:
                 store.save(keys[i], outcome)
+            elif store and _kept_within(outcome, early[0], objective):
+                store.save(keys[i] + _floor_tag(early[0]), outcome)
             done_count[0] += 1
             if progress:
                 progress({"done": done_count[0], "total": len(parts), "elapsed": time.monotonic() - t_start})
@@ -1126,20 +1130,46 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
 
         # first every component with a fair share of the time, then the unproven ones with what is left
         share = max(FIRST_PASS_LEAST, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
-        first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo], settings, on_done, on_event)
-        again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN")]
+        # parts whose rules the network states (the quick ones) go first; the largest of their fairness
+        # bounds is then a floor the others need only come within (known before they start, so runs
+        # stay reproducible)
+        plain = {i for i, c in enumerate(comps) if "fairness" not in objective or _plain(c)}
+        first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo if i in plain],
+                         settings, on_done, on_event)
+        early[0] = None if len(plain) == len(comps) else \
+            _fairness_floor(objective, [first[i] if i in first else cache[keys[i]] for i in plain])
+        rest = [i for i in todo if i not in plain]
+        if early[0] is not None:        # kept by an earlier run within the same floor: as if solved now
+            for i in list(rest):
+                kept = store.load(keys[i] + _floor_tag(early[0])) if store and resume else None
+                if kept is None and reuse is not None and (kept := reuse.get(content[keys[i]] + (early[0],))):
+                    kept = copy.deepcopy(kept)
+                    kept.seconds = kept.build_seconds = 0.0
+                    reused.add(keys[i])
+                if kept is not None:
+                    first[i] = kept
+                    rest.remove(i)
+            if reuse is not None:
+                details["reused"] = sum(k in reused for k in keys)
+        first.update(_run_all(comps, [(i, (share, deadline), None, None, None, early[0]) for i in rest],
+                              settings, on_done, on_event))
         if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
             for i, outcome in first.items():
-                if outcome.status == "OPTIMAL":
+                if outcome.status == "OPTIMAL" and outcome.capped is None:
                     reuse[content[keys[i]]] = copy.deepcopy(outcome)
+                elif _kept_within(outcome, early[0], objective) and i in rest:
+                    reuse[content[keys[i]] + (early[0],)] = copy.deepcopy(outcome)
         # the largest deviation is at least every part's bound: an unproven part need only come within
         # the largest bound (then that is the optimum), and its later goals are optimized within it;
         # so are those of a proven part below it (else they are optimal only within its own deviation)
         current = [first[i] if i in first else cache[k] for i, k in enumerate(keys)]
         floor = _fairness_floor(objective, current)
+        # a part kept within the floor, its later goals proven there, is done
+        again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN") and not _settled(comps[i], o, floor, objective)]
         if again and floor is not None and objective.index("fairness") < len(objective) - 1:
             for i, o in enumerate(current):
-                if o.status == "OPTIMAL" and comps[i].fairness_groups and o.goals["fairness"].value < floor:
+                if o.status == "OPTIMAL" and comps[i].fairness_groups and o.goals["fairness"].value < floor \
+                        and o.capped != floor:
                     if _at_most_anyway(comps[i], o, objective):
                         o.capped = floor          # no deviation lets its later goals do better
                         continue
@@ -1307,6 +1337,44 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective, floor: Frac
     proven = lambda o: sum(bool(g.proven) for goal, g in o.goals.items()   # noqa: E731
                            if floor is None or goal != "fairness")
     return proven(new) >= proven(old)
+
+
+def _kept_within(outcome: ComponentOutcome, floor: Fraction | None, objective) -> bool:
+    """A first-pass run kept within ``floor`` with every other goal proven: what a run of the same
+    part within the same floor gives again (so it may be kept for one)."""
+    return (floor is not None and outcome.capped == floor and outcome.grid is not None
+            and all(g in outcome.goals and (g == "fairness" or outcome.goals[g].proven) for g in objective))
+
+
+def _floor_tag(floor: Fraction) -> bytes:
+    return b"|within " + str(floor).encode()
+
+
+def _plain(comp: ComponentData) -> bool:
+    """A part without the rules that break its network (pairs, team days to choose, desks, rule 6,
+    teams across cap groups)."""
+    if comp.pairs or comp.offices or comp.data.max_consecutive_wfh is not None \
+            or any(t.open_weeks for t in comp.teams):
+        return False
+    group_of = {int(e): gi for gi, g in enumerate(comp.cap_groups) for e in g.members}
+    return all(len({group_of.get(int(e)) for e in t.members}) <= 1 for t in comp.teams)
+
+
+def _settled(comp: ComponentData, outcome: ComponentOutcome, floor: Fraction | None, objective) -> bool:
+    """Kept within the fairness floor with every later goal proven there (or meeting every request
+    within a smaller one): as good as proven (if the floor is the figure), and a second run could
+    not do better."""
+    if floor is None or outcome.capped is None or outcome.capped > floor or outcome.grid is None:
+        return False
+    if not all(g in outcome.goals and outcome.goals[g].proven for g in objective[:objective.index("fairness")]):
+        return False
+    later = objective[objective.index("fairness") + 1:]
+    if outcome.capped == floor and all(goal in outcome.goals and outcome.goals[goal].proven for goal in later):
+        return True
+    if _at_most_anyway(comp, outcome, objective):
+        outcome.capped = floor
+        return True
+    return False
 
 
 def _at_most_anyway(comp: ComponentData, outcome: ComponentOutcome, objective) -> bool:
