@@ -12,6 +12,7 @@ Why it is fast (see ../shared/MEASURED.md):
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import multiprocessing
@@ -256,10 +257,10 @@ class _Search:
             status, outcome = self._maximize(goal, None)
             self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
             return status, outcome
-        requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}.get(goal)
+        requests = _requests(self.comp, goal)
         if goal == "preferences" and requests and known is None and (self._shares or self._may_share()):
             # a schedule at the bound first (measured: 0.9 s where the shares' search took 14 s)
-            reached = self._reach(goal, None, quick=True) if not SHARES_FIRST else None
+            reached = self._reach(goal, requests, None, quick=True) if not SHARES_FIRST else None
             if reached is not None:
                 return self._maximize(goal, reached)
             done = self._best_by_shares(goal, requests)
@@ -298,10 +299,10 @@ class _Search:
         if goal != "wfh":
             self.flow_state = None       # the network no longer states every goal met so far
         if requests and known is None:
-            known = self._reach(goal, bound)
+            known = self._reach(goal, requests, bound)
         return self._maximize(goal, known)
 
-    def _reach(self, goal: str, bound: int | None, quick: bool = False) -> int | None:
+    def _reach(self, goal: str, requests: list, bound: int | None, quick: bool = False) -> int | None:
         """A request goal's optimum when a schedule meets its upper bound: ``bound`` (the network's),
         else every request; None when none is found in time.
 
@@ -330,13 +331,12 @@ class _Search:
                 bound = min(bound, constant + int(math.floor(self.solver.BestObjectiveBound() + 1e-6)))
                 if status == "OPTIMAL" or found + constant >= bound:
                     return found + constant
-        requests = {"preferences": self.comp.prefer, "stability": self.comp.keep}[goal]
         for short in (True,) if quick else (True, False):
             while True:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
                     return None
-                status = self._probe(goal, bound, min(left * REACH_SHARE, REACH_QUICK if short else left))
+                status = self._probe(expr >= bound - constant, min(left * REACH_SHARE, REACH_QUICK if short else left))
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return bound
                 if status != "INFEASIBLE":
@@ -352,12 +352,11 @@ class _Search:
                     return bound
         return None
 
-    def _probe(self, goal: str, at_least: int, seconds: float) -> str:
-        """Search a copy of the model in which a sum goal is at least ``at_least``, for at most
-        ``seconds``; keep the schedule found. Returns the status."""
-        variables, weights, constant = goal_expression(goal, self.comp, self.cells)
+    def _probe(self, constraint, seconds: float) -> str:
+        """Search a copy of the model with one more ``constraint``, for at most ``seconds``; keep
+        the schedule found. Returns the status."""
         probe = self.model.Clone()
-        probe.Add(cp_model.LinearExpr.WeightedSum(variables, weights) >= at_least - constant)
+        probe.Add(constraint)
         return self.run(model=probe, seconds=seconds)
 
     def _restricted_best(self, requests, bound: int) -> np.ndarray | None:
@@ -610,8 +609,7 @@ class _Search:
                 if status in ("OPTIMAL", "FEASIBLE"):
                     value = fair.deviation(self.solution, local)   # above z only within a target
                     return "OPTIMAL", GoalOutcome(value, z, value == z)
-                if status != "INFEASIBLE":       # out of time: keep the best we have, with the bound
-                    self._fairer_start(fair, goals_before)
+                if status != "INFEASIBLE":       # out of time: keep the best we have (see above), with the bound
                     value = fair.deviation(self.solution, local)
                     self._limit(fair.limits_at_most(value))
                     self.flow_bounds = fair.employee_bounds(fair.limits_at_most(value), net.max_flow_grid, local, n)
@@ -1074,8 +1072,6 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
 
 def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler, previous, replan_from,
            stability, checkpoint, resume, reuse) -> Result:
-    import copy
-
     from .check import check as check_roster
     from .data import fingerprint
 
@@ -1109,8 +1105,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                    if reuse is not None and k not in cache}
         for k, shared in content.items():
             if (kept := reuse.get(shared)) is not None:
-                cache[k] = copy.deepcopy(kept)     # the run may change its copy's goals (fairness below)
-                cache[k].seconds = cache[k].build_seconds = 0.0
+                cache[k] = _taken(kept)
                 reused.add(k)
         if reuse is not None:
             details["reused"] = sum(k in reused for k in keys)
@@ -1149,8 +1144,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             for i in list(rest):
                 kept = store.load(keys[i] + _floor_tag(early[0])) if store and resume else None
                 if kept is None and reuse is not None and (kept := reuse.get(content[keys[i]] + (early[0],))):
-                    kept = copy.deepcopy(kept)
-                    kept.seconds = kept.build_seconds = 0.0
+                    kept = _taken(kept)
                     reused.add(keys[i])
                 if kept is not None:
                     first[i] = kept
@@ -1345,6 +1339,13 @@ def _better(new: ComponentOutcome, old: ComponentOutcome, objective, floor: Frac
     return proven(new) >= proven(old)
 
 
+def _taken(kept: ComponentOutcome) -> ComponentOutcome:
+    """A copy of an outcome kept for what-if reuse (the run may change its copy's goals), costing no time."""
+    taken = copy.deepcopy(kept)
+    taken.seconds = taken.build_seconds = 0.0
+    return taken
+
+
 def _kept_within(outcome: ComponentOutcome, floor: Fraction | None, objective) -> bool:
     """A first-pass run kept within ``floor`` with every other goal proven: what a run of the same
     part within the same floor gives again (so it may be kept for one)."""
@@ -1354,6 +1355,12 @@ def _kept_within(outcome: ComponentOutcome, floor: Fraction | None, objective) -
 
 def _floor_tag(floor: Fraction) -> bytes:
     return b"|within " + str(floor).encode()
+
+
+def _requests(comp: ComponentData, goal: str) -> list | None:
+    """The requests a request goal counts (prefer requests, or the days a re-plan keeps); None for
+    the other goals."""
+    return {"preferences": comp.prefer, "stability": comp.keep}.get(goal)
 
 
 def _plain(comp: ComponentData) -> bool:
@@ -1370,13 +1377,12 @@ def _settled(comp: ComponentData, outcome: ComponentOutcome, floor: Fraction | N
     """Kept within the fairness floor with every later goal proven there (or meeting every request
     within a smaller one): as good as proven (if the floor is the figure), and a second run could
     not do better."""
+    if _kept_within(outcome, floor, objective):
+        return True
     if floor is None or outcome.capped is None or outcome.capped > floor or outcome.grid is None:
         return False
     if not all(g in outcome.goals and outcome.goals[g].proven for g in objective[:objective.index("fairness")]):
         return False
-    later = objective[objective.index("fairness") + 1:]
-    if outcome.capped == floor and all(goal in outcome.goals and outcome.goals[goal].proven for goal in later):
-        return True
     if _at_most_anyway(comp, outcome, objective):
         outcome.capped = floor
         return True
@@ -1387,9 +1393,8 @@ def _at_most_anyway(comp: ComponentData, outcome: ComponentOutcome, objective) -
     """Whether every goal after fairness already has the most it could have under any rules: every
     request met (so a larger deviation would not improve them)."""
     later = objective[objective.index("fairness") + 1:]
-    most = {"preferences": comp.prefer, "stability": comp.keep}
-    return all(goal in most and goal in outcome.goals and outcome.goals[goal].value == sum(w for *_, w in most[goal])
-               for goal in later)
+    return all(_requests(comp, goal) is not None and goal in outcome.goals
+               and outcome.goals[goal].value == sum(w for *_, w in _requests(comp, goal)) for goal in later)
 
 
 def _fairness_floor(objective, outcomes) -> Fraction | None:
