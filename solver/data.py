@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from fractions import Fraction
 
@@ -347,6 +347,36 @@ def compile_instance(inst: Instance, previous=None, replan_from: dt.date | None 
         conflicts=conflicts, max_consecutive_wfh=inst.rules.max_consecutive_wfh,
         min_wfo_per_week=inst.rules.min_wfo_per_week, objective=objective, keep=keep, replan_from=first_open,
     )
+
+
+def without_idle_caps(data: ProblemData) -> ProblemData:
+    """The same problem with every cap that the teams' minimums already keep (rule 4) stated as no cap.
+
+    On a day, a cap group can have at home at most, per team, the fewer of its members who may
+    take WFH and the team's present members beyond its need (and its members without a team
+    who may take WFH). A cap at or above that cannot bind; its limit becomes the number who
+    may take WFH, which states nothing. The schedules allowed are the same, but what-if
+    variants that differ only in such caps become the same parts (:func:`fingerprint`), so a
+    part solved in one is reused in the others. Not for explanations or relaxations: those
+    read the caps as the instance gives them.
+    """
+    may = data.present & (data.forced != WFO)
+    team_of = np.full(len(data.instance.employees), -1, dtype=np.int64)
+    for ti, t in enumerate(data.teams):
+        team_of[t.members] = ti
+    groups = []
+    for g in data.cap_groups:
+        most = np.zeros(len(data.days), dtype=np.int64)
+        for ti in np.unique(team_of[g.members]):
+            rows = g.members[team_of[g.members] == ti]
+            n = may[rows].sum(axis=0)
+            if ti >= 0:
+                t = data.teams[ti]
+                n = np.minimum(n, np.maximum(t.present - t.need, 0))
+            most += n
+        anyone = may[g.members].sum(axis=0)
+        groups.append(replace(g, limit=np.where(g.limit >= most, anyone, g.limit)))
+    return replace(data, cap_groups=groups)
 
 
 class _UnionFind:

@@ -35,7 +35,7 @@ from models.result import GoalResult, Result
 
 from .constraints import add_constraints
 from . import flow, shares
-from .data import WFH, ComponentData, ProblemData, compile_instance, components, split
+from .data import WFH, ComponentData, ProblemData, compile_instance, components, split, without_idle_caps
 from .objectives import Deviation, Fairness, goal_expression, goal_scale
 from .variables import Variables
 
@@ -318,6 +318,12 @@ class _Search:
         if not variables:
             return None
         expr = cp_model.LinearExpr.WeightedSum(variables, weights)
+        if bound is None:                    # every request met, by the network restricted after the schedule?
+            every = constant + sum(w for w in weights if w > 0)
+            grid = self._restricted_best(requests, every, moves=False)
+            if grid is not None and self._preferences_met(grid, requests) >= every:
+                self.solution = grid
+                return every
         if bound is None:                    # CP-SAT's own bound, from a short search
             left = self.deadline - time.monotonic()
             self.model.Maximize(expr)
@@ -359,12 +365,13 @@ class _Search:
         probe.Add(constraint)
         return self.run(model=probe, seconds=seconds)
 
-    def _restricted_best(self, requests, bound: int) -> np.ndarray | None:
+    def _restricted_best(self, requests, bound: int, moves: bool = True) -> np.ndarray | None:
         """The schedule that meets ``requests`` best in a network restricted after the current one
         (its team days, its pairs' days, its shares of rooms), if it keeps every rule and every goal
         reached so far; else None. Team days to choose are then moved (see _team_day_moves) while
         that meets more requests, up to ``bound``, for TEAM_DAY_SHARE of the time left: the network
-        states every other rule, so a choice of team days costs a max flow and a min-cost flow."""
+        states every other rule, so a choice of team days costs a max flow and a min-cost flow.
+        Without ``moves``, the schedule's team days stay."""
         if self.flow is None or self.solution is None or self.flow.exact:
             return None
         comp, net, n = self.comp, self.flow, len(self.comp.members)
@@ -407,7 +414,7 @@ class _Search:
             return None
         blocked = self._blocked(requests, team_days)
         stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
-        moved, at = True, 0
+        moved, at = moves, 0
         while moved and best[0] < bound:
             moved = False
             for where, trial in _team_day_moves(team_days, blocked, at):
@@ -1088,6 +1095,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                       infeasibility=[c.as_dict() for c in data.conflicts])
 
     objective = data.objective
+    stated = data                       # the caps as the instance states them, for explanations
+    data = without_idle_caps(data)
     links: list[np.ndarray] = []
     cache: dict[bytes, ComponentOutcome] = {}
     reused: set[bytes] = set()
@@ -1190,7 +1199,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]
         if any(o.status == "INFEASIBLE" for o in outcomes):
-            return _infeasible(data, comps, outcomes, t_start, build_seconds)
+            return _infeasible(stated, split(stated, parts), outcomes, t_start, build_seconds)
         if any(o.grid is None for o in outcomes):
             return Result("UNKNOWN", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds)
 

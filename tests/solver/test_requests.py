@@ -31,9 +31,9 @@ def _spy_restricted(monkeypatch) -> list:
     calls = []
     original = solve_module._Search._restricted_best
 
-    def spy(self, requests, bound):
+    def spy(self, requests, bound, **kwargs):
         before = self._preferences_met(self.solution, requests) if self.solution is not None else None
-        grid = original(self, requests, bound)
+        grid = original(self, requests, bound, **kwargs)
         calls.append((before, None if grid is None else self._preferences_met(grid, requests), bound))
         return grid
 

@@ -7,15 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
 
 from models import Instance
 from models.generate import generate_instance
 from solver import solve
 from solver.data import FINGERPRINT_FIELDS, ComponentData, ProblemData, compile_instance, components, fingerprint, split
 from solver.whatif import apply_changes
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_optimality import _load_trimmed, tiny_instances  # noqa: E402
+from test_optimality import emp as brute_emp  # noqa: E402
 
 solve_module = importlib.import_module("solver.solve")
 SUMMIT = "phases.puncak-ktt.max_wfh.administrasi"
@@ -111,3 +120,52 @@ def test_an_unproven_part_is_not_kept(instance, monkeypatch):
     reuse: dict = {}
     result = solve(instance, time_limit=10, workers=1, reuse=reuse)
     assert result.status == "FEASIBLE" and reuse == {}
+
+
+# ---------------------------------------------------------------------------- caps the teams keep anyway
+def test_caps_the_teams_keep_anyway_become_the_same_part(tmp_path):
+    """Three in a team that needs two on site: at most one is home, so a cap of 0.34, 0.67 or 1 of the
+    three says nothing and the three variants are one part; a cap of 0 is kept."""
+    import brute
+    from solver.data import without_idle_caps
+
+    people = [brute_emp(n, team="T") for n in "ABC"]
+    parts = {}
+    for cap in ("0", "0.34", "0.67", "1"):
+        inst = brute.write_instance(tmp_path / cap, people, categories={"adm": cap},
+                                    teams=[dict(team="T", unit="U", min_onsite=2)], objective=["wfh"])
+        data = without_idle_caps(compile_instance(inst))
+        (part,) = split(data, components(data, link_offices=False))
+        parts[cap] = part
+    assert len({fingerprint(parts[c]) for c in ("0.34", "0.67", "1")}) == 1
+    assert fingerprint(parts["0"]) != fingerprint(parts["1"])
+    assert all((g.limit == 3).all() for g in parts["0.34"].cap_groups)       # no cap: all three may be home
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_a_cap_is_dropped_only_when_no_schedule_of_the_rules_reaches_it(case):
+    """Brute force: the schedules that keep every rule are those that keep the other rules and the caps
+    of ``without_idle_caps`` (a cap it changed stated nothing)."""
+    import brute
+    from solver.data import without_idle_caps
+
+    people, kwargs, trim = case
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = _load_trimmed(Path(tmp), people, kwargs, trim)
+        t = brute.tiny(inst)
+        wfh = brute.enumerate_all(t)
+        stated = compile_instance(inst)
+        if stated.conflicts:
+            return
+        dropped = without_idle_caps(stated)
+        ok = np.ones(len(wfh), dtype=bool)
+        for rule in brute.RULES:
+            if rule is not brute.rule_caps:
+                ok &= rule(t, wfh)
+        for g in dropped.cap_groups:
+            ok &= (wfh[:, g.members, :].sum(axis=1) <= g.limit).all(axis=1)
+        assert (ok == brute.feasible(t, wfh)).all()
+        changed = any((a.limit != b.limit).any() for a, b in zip(stated.cap_groups, dropped.cap_groups))
+        event("a cap dropped" if changed else "none dropped")
