@@ -65,6 +65,7 @@ class _StopFlag:
 _STOP = _StopFlag()
 REACH_SHARE = 0.6        # of a part's time left: the search for a schedule at a request goal's upper bound
 REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove a bound out of reach
+REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
 FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
@@ -306,39 +307,29 @@ class _Search:
         """A request goal's optimum when a schedule meets its upper bound: ``bound`` (the network's),
         else every request; None when none is found in time.
 
-        A copy of the model that must meet the bound finds such a schedule far sooner than
-        maximizing does (measured on the bundled instance's hardest parts: 0.5 s against 16 s, 8 s
-        against 21 s). A copy proven infeasible lowers the bound by one. First such copies get
-        REACH_QUICK seconds each, which proves most bounds out of reach at once; then the best
-        schedule of a network restricted after the current one (``_restricted_best``) may meet the
-        bound; then the copies get REACH_SHARE of the time left each, and one cut short ends the
-        search (maximizing follows). With ``quick``, the short steps alone. The best schedule found
-        is kept."""
+        First the schedules at hand (``_at_hand``). Then a copy of the model that must meet the
+        bound, which finds such a schedule far sooner than maximizing does (measured on the bundled
+        instance's hardest parts: 0.5 s against 16 s, 8 s against 21 s). A copy proven infeasible
+        lowers the bound by one; after REACH_DROPS of them without a bound of the network's, a
+        short CP-SAT search gives its own. First such copies get REACH_QUICK seconds each, which
+        proves most bounds out of reach at once; then the best schedule of a network restricted
+        after the current one (``_restricted_best``) may meet the bound; then the copies get
+        REACH_SHARE of the time left each, and one cut short ends the search (maximizing follows).
+        With ``quick``, the short steps alone. The best schedule found is kept."""
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
         if not variables:
             return None
         expr = cp_model.LinearExpr.WeightedSum(variables, weights)
-        if bound is None:                    # every request met, by the network restricted after the schedule?
-            every = constant + sum(w for w in weights if w > 0)
-            grid = self._restricted_best(requests, every, moves=False)
-            if grid is not None and self._preferences_met(grid, requests) >= every:
-                self.solution = grid
-                return every
-        if bound is None:                    # CP-SAT's own bound, from a short search
-            left = self.deadline - time.monotonic()
-            self.model.Maximize(expr)
-            status = self.run(seconds=min(left * REACH_SHARE, REACH_QUICK))
-            self.model.ClearObjective()
-            if status == "INFEASIBLE":
-                return None
+        own = bound is None                  # no bound of the network's: CP-SAT's own may be asked for
+        if bound is None:
             bound = constant + sum(w for w in weights if w > 0)
-            if status in ("OPTIMAL", "FEASIBLE"):      # (a search with no schedule has no bound)
-                found = int(round(self.solver.ObjectiveValue()))
-                bound = min(bound, constant + int(math.floor(self.solver.BestObjectiveBound() + 1e-6)))
-                if status == "OPTIMAL" or found + constant >= bound:
-                    return found + constant
+        at_hand = self._at_hand(requests, bound)
+        drops = 0
         for short in (True,) if quick else (True, False):
             while True:
+                if at_hand is not None and at_hand[0] >= bound:
+                    self.solution = at_hand[1]
+                    return bound
                 left = self.deadline - time.monotonic()
                 if left <= 0:
                     return None
@@ -349,14 +340,47 @@ class _Search:
                     break
                 bound -= 1
                 self.model.Add(expr <= bound - constant)
+                drops += 1
+                if own and drops == REACH_DROPS:     # far from every request: CP-SAT's bound, from a short search
+                    own = False
+                    self.model.Maximize(expr)
+                    status = self.run(seconds=min(left * REACH_SHARE, REACH_QUICK))
+                    self.model.ClearObjective()
+                    if status == "INFEASIBLE":
+                        return None
+                    if status in ("OPTIMAL", "FEASIBLE"):      # (a search with no schedule has no bound)
+                        found = int(round(self.solver.ObjectiveValue()))
+                        bound = min(bound, constant + int(math.floor(self.solver.BestObjectiveBound() + 1e-6)))
+                        if status == "OPTIMAL" or found + constant >= bound:
+                            return found + constant
             if short:
                 grid = self._restricted_best(requests, bound)
+                if goal == "stability" and self.previous is not None and (
+                        grid is None or self._preferences_met(grid, requests) < bound):
+                    grid = self._best_of(requests, grid, self._restricted_best(requests, bound, after=self.previous))
                 met = -1 if grid is None else self._preferences_met(grid, requests)
                 if met >= 0 and (self.solution is None or met >= self._preferences_met(self.solution, requests)):
                     self.solution = grid
                 if met >= bound:
                     return bound
         return None
+
+    def _at_hand(self, requests, bound: int) -> tuple[int, np.ndarray] | None:
+        """The schedule at hand that meets the most ``requests``, and how much it meets: re-planning's
+        previous one if it still keeps every rule and goal so far, and the best schedules of the
+        network restricted after the current one and after the previous one, their team days kept
+        (each a max flow and a min-cost flow)."""
+        grids = [self._restricted_best(requests, bound, moves=False)]
+        if self.previous is not None:
+            grids.append(self.previous if self.allows(self.previous) else None)
+            grids.append(self._restricted_best(requests, bound, moves=False, after=self.previous))
+        best = self._best_of(requests, *grids)
+        return None if best is None else (self._preferences_met(best, requests), best)
+
+    def _best_of(self, requests, *grids) -> np.ndarray | None:
+        """Of these schedules (None for none), the first that meets the most ``requests``."""
+        found = [g for g in grids if g is not None]
+        return max(found, key=lambda g: self._preferences_met(g, requests), default=None)
 
     def _probe(self, constraint, seconds: float) -> str:
         """Search a copy of the model with one more ``constraint``, for at most ``seconds``; keep
@@ -365,15 +389,18 @@ class _Search:
         probe.Add(constraint)
         return self.run(model=probe, seconds=seconds)
 
-    def _restricted_best(self, requests, bound: int, moves: bool = True) -> np.ndarray | None:
+    def _restricted_best(self, requests, bound: int, moves: bool = True,
+                         after: np.ndarray | None = None) -> np.ndarray | None:
         """The schedule that meets ``requests`` best in a network restricted after the current one
         (its team days, its pairs' days, its shares of rooms), if it keeps every rule and every goal
         reached so far; else None. Team days to choose are then moved (see _team_day_moves) while
         that meets more requests, up to ``bound``, for TEAM_DAY_SHARE of the time left: the network
         states every other rule, so a choice of team days costs a max flow and a min-cost flow.
-        Without ``moves``, the schedule's team days stay."""
+        Without ``moves``, the schedule's team days stay. With ``after``, the network is restricted
+        after that schedule instead (re-planning: the previous one)."""
         if self.flow is None or self.solution is None or self.flow.exact:
             return None
+        shape = self.solution if after is None else after
         comp, net, n = self.comp, self.flow, len(self.comp.members)
         bounds = self.flow_bounds
         if self.dev is not None and self._limits is not None:
@@ -382,12 +409,12 @@ class _Search:
 
         # without teams across cap groups, team days are the only cells that change: close them in one
         # network restricted after the schedule (a max flow and a min-cost flow a choice)
-        open_days = None if net.mixed else flow.restrict(comp, net, self.solution, team_days={})
+        open_days = None if net.mixed else flow.restrict(comp, net, shape, team_days={})
         open_costs = None if open_days is None else self._lex_costs(open_days, [requests])
 
         def networks(team_days):
             if open_days is None:
-                yield from flow.restrictions(comp, net, self.solution, team_days)
+                yield from flow.restrictions(comp, net, shape, team_days)
                 return
             cells = np.zeros(self.solution.shape, dtype=bool)
             for (ti, _), days in team_days.items():
@@ -408,7 +435,7 @@ class _Search:
                         found = (met, grid)
             return found
 
-        team_days = flow.team_days_of(comp, net, self.solution)
+        team_days = flow.team_days_of(comp, net, shape)
         best = best_in(team_days)
         if best is None:
             return None
