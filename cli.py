@@ -16,8 +16,10 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -228,16 +230,22 @@ def solve(instance, out_dir, time_limit, workers, seed, lang, quiet, verbose, pr
         reason = _pseudonyms(inst).text(str(exc)) if anonymize else exc
         _fail(f"the solver's schedule failed the independent check (a bug; nothing written): {reason}",
               EXIT_VIOLATIONS)
-    if anonymize:
-        from report.anonymize import anonymize as pseudonymize
-
-        inst, result = pseudonymize(inst, result)
-    info = _run_info(inst, path, seed=seed, workers=workers, time_limit=time_limit)
-    formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
+    # the schedule is final: a Ctrl-C from here on would lose it, so it waits until the files are written
+    interrupt = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
+        if anonymize:
+            from report.anonymize import anonymize as pseudonymize
+
+            inst, result = pseudonymize(inst, result)
+        info = _run_info(inst, path, seed=seed, workers=workers, time_limit=time_limit)
+        formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
         write_outputs(out_dir, inst, result, lang=s.lang, run_info=info, formats=formats)
     except OutputFolderError as exc:
         _fail(str(exc))
+    finally:
+        if interrupt is not None:
+            signal.signal(signal.SIGINT, interrupt)
     if result.status != "UNKNOWN" and not result.details.get("interrupted"):
         shutil.rmtree(checkpoint, ignore_errors=True)
     if not s.quiet:

@@ -307,7 +307,7 @@ def compile_instance(inst: Instance, previous=None, replan_from: dt.date | None 
     if previous is not None and replan_from is not None:
         first_open = int(np.searchsorted(np.array([d.toordinal() for d in days]), replan_from.toordinal()))
         code = {"WFH": WFH, "WFO": WFO, "LEAVE": -1}
-        for nip, day, mode in zip(previous["nip"], previous["date"], previous["mode"]):
+        for nip, day, mode in zip(*(list(previous[c]) for c in ("nip", "date", "mode"))):
             e, d = index.get(str(nip)), day_index.get(day)
             if e is None or d is None or mode not in code:
                 continue

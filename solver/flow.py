@@ -417,6 +417,10 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     by_day: dict[int, list] = {}
     for ti, d, touched in relaxed.mixed:
         by_day.setdefault(d, []).append((ti, touched))
+    in_team = np.zeros(len(members), dtype=bool)
+    for rows in relaxed.team_rows:
+        in_team[rows] = True
+    loose = np.flatnonzero(~in_team)
     split = {}
     for d, mixed_teams in by_day.items():
         tails, heads, caps, costs = [], [], [], []
@@ -442,22 +446,22 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
                 part_arcs[(ti, gi)] = (len(tails), len(tails) + 1)
                 tails += [team_node, team_node]; heads += [group_node[gi]] * 2
                 caps += [min(used, size), size - min(used, size)]; costs += [-1, 0]
-        in_team = np.zeros(len(members), dtype=bool)
-        for rows in relaxed.team_rows:
-            in_team[rows] = True
-        loose = np.flatnonzero(~in_team)
         for gi in range(len(comp.cap_groups)):
             size = int(free[loose[group_of[loose] == gi], d].sum()) if len(loose) else 0
             if size:
                 tails.append(0); heads.append(group_node[gi]); caps.append(size); costs.append(0)
-        mcf = min_cost_flow.SimpleMinCostFlow()
-        mcf.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
-                                                  np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64))
-        total = sum(caps)
-        mcf.set_node_supply(0, total)
-        mcf.set_node_supply(1, -total)
-        if mcf.solve_max_flow_with_min_cost() != mcf.OPTIMAL:
+        if min(caps, default=0) < 0:          # (a day the fixed cells already break: not shared out)
             continue
+        mcf = None
+        if share_out == "daily":
+            mcf = min_cost_flow.SimpleMinCostFlow()
+            mcf.add_arcs_with_capacity_and_unit_cost(np.array(tails, dtype=np.int32), np.array(heads, dtype=np.int32),
+                                                      np.array(caps, dtype=np.int64), np.array(costs, dtype=np.int64))
+            total = sum(caps)
+            mcf.set_node_supply(0, total)
+            mcf.set_node_supply(1, -total)
+            if mcf.solve_max_flow_with_min_cost() != mcf.OPTIMAL:
+                continue
         for ti, touched in mixed_teams:
             t = comp.teams[ti]
             rows = relaxed.team_rows[ti]

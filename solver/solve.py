@@ -159,6 +159,7 @@ class _Search:
         self.target: Fraction | None = None   # fairness: a deviation that is good enough (see least_deviation)
         self._shares = None                  # solver.shares.SharedRooms, False when it does not apply
         self.proven: dict[str, bool] = {}    # goal → proven optimal so far
+        self._arrays: dict = {}              # request lists as arrays (_request_arrays)
         self.seed = settings.seed
         n = len(comp.members)
         self.flow_bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10**9, dtype=np.int64))
@@ -495,17 +496,26 @@ class _Search:
 
     def _preference_costs(self, net, requests) -> np.ndarray:
         """Per free cell of the network: − weight of a WFH request met, + weight of a WFO one lost."""
-        position = {(int(i), int(d)): k for k, (i, d) in enumerate(net.cell_index)}
+        rows, days, modes, weights = self._request_arrays(requests)
+        position = np.full((len(self.comp.members), len(self.comp.data.days)), -1, dtype=np.int64)
+        position[net.cell_index[:, 0], net.cell_index[:, 1]] = np.arange(len(net.cell_index))
+        k = position[rows, days]
+        on = k >= 0
         costs = np.zeros(len(net.cell_index), dtype=np.int64)
-        for e, d, mode, weight in requests:
-            k = position.get((self.local[e], d))
-            if k is not None:
-                costs[k] += -weight if mode == WFH else weight
+        np.add.at(costs, k[on], np.where(modes[on] == WFH, -weights[on], weights[on]))
         return costs
 
     def _preferences_met(self, grid: np.ndarray, requests) -> int:
-        local = self.local
-        return sum(w for e, d, mode, w in requests if grid[local[e], d] == mode)
+        rows, days, modes, weights = self._request_arrays(requests)
+        return int(weights[grid[rows, days] == modes].sum())
+
+    def _request_arrays(self, requests) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Requests ``(employee, day, mode, weight)`` as arrays (local rows, days, modes, weights), kept per list."""
+        kept = self._arrays.get(id(requests))
+        if kept is None or kept[0] is not requests:
+            table = np.array([(self.local[e], d, m, w) for e, d, m, w in requests], dtype=np.int64).reshape(-1, 4)
+            kept = self._arrays[id(requests)] = (requests, tuple(table.T))
+        return kept[1]
 
     def _maximize(self, goal: str, known: int | None) -> tuple[str, GoalOutcome | None]:
         if known is not None:
@@ -566,16 +576,13 @@ class _Search:
         """Does this schedule of the part keep every rule of the model? (A copy of the model with
         every cell fixed to it: the presolve decides at once.)"""
         cells = self.cells
-        for i, row in enumerate(cells.grid):        # fixed cells and leave days must match
-            for d, c in enumerate(row):
-                if (c is None) != (grid[i, d] < 0) or (isinstance(c, int) and c != grid[i, d]):
-                    return False
+        if not ((cells.fixed == grid) | ((cells.fixed == 2) & (grid >= 0))).all():   # fixed cells and leave days
+            return False
         model = self.model.clone()
-        model.ClearHints()
         model.ClearObjective()
-        for i, d, var in cells.free:
-            model.Add(var == int(grid[i, d] == 1))
+        cells.hint(model, grid)
         solver = cp_model.CpSolver()
+        solver.parameters.fix_variables_to_their_hinted_value = True
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 10.0
         return _status(solver.Solve(model)) in ("OPTIMAL", "FEASIBLE")
