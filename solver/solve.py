@@ -41,6 +41,7 @@ from .variables import Variables
 
 
 SHARES_FIRST = False     # tests: take solver.shares wherever it applies, before the network's shortcuts
+SHARES_SHARE = 0.25      # of a part's time left: the shares' search for preferences (a search at the bound follows)
 
 
 # Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
@@ -270,7 +271,7 @@ class _Search:
             reached = self._reach(goal, requests, None, quick=True) if not SHARES_FIRST else None
             if reached is not None:
                 return self._maximize(goal, reached)
-            done = self._best_by_shares(goal, requests)
+            done = self._best_by_shares(goal, requests, SHARES_SHARE)
             if done is not None:
                 return done
         bound = None                     # an upper bound of a request goal, if one is known
@@ -470,6 +471,12 @@ class _Search:
                 if found is not None and found[0] > best[0]:
                     best, team_days, moved, at = found, trial, True, where
                     break
+        while moves and net.mixed and best[0] < bound and time.monotonic() < stop:
+            shape = best[1]              # rooms shared out after the best schedule so far, while that gains
+            found = best_in(team_days)
+            if found is None or found[0] <= best[0]:
+                break
+            best = found
         return best[1] if self.allows(best[1]) else None
 
     def _blocked(self, requests, team_days: dict) -> dict:
@@ -537,6 +544,13 @@ class _Search:
             self._known.append((goal, value + constant))
             self.model.Add(expr >= value)
             return status, GoalOutcome(value + constant, bound + constant, status == "OPTIMAL")
+        requests = _requests(self.comp, goal)
+        if status == "UNKNOWN" and self.solution is not None and requests:
+            # out of time with a schedule that keeps every goal so far: its value, held, and no bound
+            value = self._preferences_met(self.solution, requests)
+            self._known.append((goal, value))
+            self.model.Add(expr >= value - constant)
+            return "FEASIBLE", GoalOutcome(value, None, False)
         return status, None
 
     def feasible(self) -> str:
@@ -757,9 +771,9 @@ class _Search:
                 and self.solution is not None and self.proven.get("wfh", False) and self._wfh_flow() is not None
                 and self.proven.get("fairness", False))
 
-    def _best_by_shares(self, goal: str, requests) -> tuple[str, GoalOutcome] | None:
+    def _best_by_shares(self, goal: str, requests, share: float = 1.0) -> tuple[str, GoalOutcome] | None:
         """Goal `preferences` right after a fairness found by :mod:`solver.shares`: the same search,
-        with the requesting employees kept day by day in its master."""
+        with the requesting employees kept day by day in its master, for ``share`` of the time left."""
         objective = list(self.comp.data.objective)
         if objective[:objective.index(goal)] != ["wfh", "fairness"] or self._limits is None:
             return None
@@ -767,7 +781,8 @@ class _Search:
                                    seed=self.seed, requests=requests, pairs=True)
         if not rooms.ok:
             return None
-        status, grid, bound = rooms.best(self._limits, self.deadline)
+        now = time.monotonic()
+        status, grid, bound = rooms.best(self._limits, now + share * max(self.deadline - now, 0))
         if grid is None:
             return None
         free = {(int(i), int(d)) for i, d in rooms.net.cell_index}
