@@ -66,6 +66,7 @@ class _StopFlag:
 _STOP = _StopFlag()
 REACH_SHARE = 0.6        # of a part's time left: the search for a schedule at a request goal's upper bound
 REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove a bound out of reach
+PLAIN_SHARE = 0.5        # of a long such search: first without the LP's cuts (see _probe)
 REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
 FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
@@ -340,7 +341,8 @@ class _Search:
                 left = self.deadline - time.monotonic()
                 if left <= 0:
                     return None
-                status = self._probe(expr >= bound - constant, min(left * REACH_SHARE, REACH_QUICK if short else left))
+                status = self._probe(expr >= bound - constant, min(left * REACH_SHARE, REACH_QUICK if short else left),
+                                     plain_first=not short)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return bound
                 if status != "INFEASIBLE":
@@ -402,11 +404,25 @@ class _Search:
         found = [g for g in grids if g is not None]
         return max(found, key=lambda g: self._preferences_met(g, requests), default=None)
 
-    def _probe(self, constraint, seconds: float) -> str:
+    def _probe(self, constraint, seconds: float, plain_first: bool = False) -> str:
         """Search a copy of the model with one more ``constraint``, for at most ``seconds``; keep
-        the schedule found. Returns the status."""
+        the schedule found. Returns the status. With ``plain_first``, the first PLAIN_SHARE of the
+        time searches without the LP's cuts (linearization level 0), which finds a schedule at a
+        request goal's bound sooner on some parts (measured: 7.8 s against 23 s on one of 300
+        employees), the rest with them (which prove bounds out of reach sooner)."""
         probe = self.model.Clone()
         probe.Add(constraint)
+        if plain_first:
+            t0 = time.monotonic()
+            level = self.solver.parameters.linearization_level
+            self.solver.parameters.linearization_level = 0
+            try:
+                status = self.run(model=probe, seconds=seconds * PLAIN_SHARE)
+            finally:
+                self.solver.parameters.linearization_level = level
+            if status != "UNKNOWN":
+                return status
+            seconds -= time.monotonic() - t0
         return self.run(model=probe, seconds=seconds)
 
     def _restricted_best(self, requests, bound: int, moves: bool = True,
