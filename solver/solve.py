@@ -397,6 +397,51 @@ class _Search:
             if restricted.max_flow + int(restricted.constant_wfh.sum()) == most \
                     and restricted.keeps_every_rule(grid) and self.allows(grid):
                 return grid
+        return self._most_by_team_days(net, most)
+
+    def _most_by_team_days(self, net, most: int) -> np.ndarray | None:
+        """Team days to choose moved (as in _restricted_best) until a network with them closed
+        reaches the relaxed ``most`` WFH days with a schedule that keeps every rule, for
+        TEAM_DAY_SHARE of the time left; None if not (or with teams across cap groups). A schedule
+        that keeps every rule with fewer is kept as the search's first guess."""
+        comp = self.comp
+        if net.mixed or not any(t.open_weeks for t in comp.teams):
+            return None
+        open_days = flow.restrict(comp, net, net.max_flow_grid, team_days={})
+        if open_days is None:
+            return None
+        team_days = flow.team_days_of(comp, net, net.max_flow_grid)
+        home = (net.max_flow_grid == 1)
+        # a team day on d sends to the office those of the team the relaxed maximum has at home on d
+        blocked = {(ti, w): {d: int(home[net.team_rows[ti], d].sum())
+                             for d in comp.teams[ti].week_candidates(comp.data, w)} for ti, w in team_days}
+        constant = int(open_days.constant_wfh.sum())
+
+        def reach(days):
+            cells = np.zeros(home.shape, dtype=bool)
+            for (ti, _), chosen in days.items():
+                cells[np.ix_(net.team_rows[ti], chosen)] = True
+            if open_days.home is not None and (cells & open_days.home).any():   # (a together pair's day at home)
+                return -1, None
+            closed = open_days.closed(cells)
+            return closed.max_flow + constant, closed
+
+        stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
+        best, closed = reach(team_days)
+        moved, at = True, 0
+        while best < most and moved:
+            moved = False
+            for where, trial in _team_day_moves(team_days, blocked, at):
+                if time.monotonic() >= stop:
+                    return None
+                found, network = reach(trial)
+                if found > best:
+                    best, closed, team_days, moved, at = found, network, trial, True, where
+                    break
+        if closed is not None and closed.keeps_every_rule(closed.max_flow_grid) and self.allows(closed.max_flow_grid):
+            if best == most:
+                return closed.max_flow_grid
+            self.solution = closed.max_flow_grid     # not proven the most: CP-SAT's first guess
         return None
 
     def _best_of(self, requests, *grids) -> np.ndarray | None:
