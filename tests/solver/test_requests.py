@@ -6,6 +6,7 @@ import importlib
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -119,3 +120,45 @@ def test_random_tiny_instances_through_the_restricted_network(monkeypatch, case)
         event("restricted network used" if met else "not used")
         if any(c[1] == c[2] for c in met):
             event("it met the bound")
+
+
+def _search(inst, seconds=10.0):
+    data = compile_instance(inst)
+    (comp,) = split(data, components(data, link_offices=False, extra_links=[]))
+    settings = solve_module.Settings(seconds, 1, 0, False, None)
+    return solve_module._Search(comp, settings, time.monotonic() + seconds)
+
+
+def test_allows_tells_a_schedule_that_keeps_the_rules_from_one_that_breaks_them(tmp_path):
+    """allows() fixes every cell through the hint: a schedule over the cap or with the team day
+    missing is refused, a schedule that keeps every rule is allowed."""
+    inst = _team_day_instance(tmp_path)          # 3 in team T (1 on site), cap 0.67: at most 2 home a day
+    search = _search(inst)
+    ok = np.array([[1, 1, 0, 1, 0], [1, 0, 1, 1, 0], [0, 1, 1, 0, 0]], dtype=np.int8)   # Friday the team day
+    assert search.allows(ok)
+    over_cap = ok.copy()
+    over_cap[2, 0] = 1                            # three home on Monday
+    assert not search.allows(over_cap)
+    no_team_day = ok.copy()
+    no_team_day[0, 4] = 1                         # nobody's day left with the whole team on site
+    no_team_day[2, 3] = 0
+    assert not search.allows(no_team_day)
+    leave_mismatch = ok.copy()
+    leave_mismatch[0, 0] = -1                     # on leave where the instance has them present
+    assert not search.allows(leave_mismatch)
+
+
+def test_the_team_days_are_moved_toward_the_most_wfh_days(tmp_path):
+    """_most_by_team_days: the relaxed network (no team day) has 10 WFH days, which no schedule
+    with a team day reaches; the best one found with the team's day closed (the brute force's 8)
+    is kept as the search's first guess, and not claimed as the most."""
+    inst = _team_day_instance(tmp_path)
+    opt = brute.optimum(inst)
+    search = _search(inst)
+    net = search.flow
+    most = net.max_flow + int(net.constant_wfh.sum())
+    assert most == 10 and opt.values["wfh"] == 8
+    assert search._most_by_team_days(net, most) is None
+    assert int((search.solution == 1).sum()) == 8 and search.allows(search.solution)
+    # told the most is 8, it returns that schedule
+    assert int((search._most_by_team_days(net, 8) == 1).sum()) == 8
