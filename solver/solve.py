@@ -64,9 +64,9 @@ class _StopFlag:
 
 
 _STOP = _StopFlag()
-REACH_SHARE = 0.6        # of a part's time left: the search for a schedule at a request goal's upper bound
+REACH_SHARE = 0.8        # of a part's time left: the search for a schedule at a request goal's upper bound
 REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove a bound out of reach
-PLAIN_SHARE = 0.5        # of a long such search: first without the LP's cuts (see _probe)
+PLAIN_SHARE = 0.5        # of a long such search: last, without the LP's cuts (see _probe)
 REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
 FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
@@ -342,7 +342,7 @@ class _Search:
                 if left <= 0:
                     return None
                 status = self._probe(expr >= bound - constant, min(left * REACH_SHARE, REACH_QUICK if short else left),
-                                     plain_first=not short)
+                                     plain_later=not short)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return bound
                 if status != "INFEASIBLE":
@@ -449,26 +449,26 @@ class _Search:
         found = [g for g in grids if g is not None]
         return max(found, key=lambda g: self._preferences_met(g, requests), default=None)
 
-    def _probe(self, constraint, seconds: float, plain_first: bool = False) -> str:
+    def _probe(self, constraint, seconds: float, plain_later: bool = False) -> str:
         """Search a copy of the model with one more ``constraint``, for at most ``seconds``; keep
-        the schedule found. Returns the status. With ``plain_first``, the first PLAIN_SHARE of the
-        time searches without the LP's cuts (linearization level 0), which finds a schedule at a
-        request goal's bound sooner on some parts (measured: 7.8 s against 23 s on one of 300
-        employees), the rest with them (which prove bounds out of reach sooner)."""
+        the schedule found. Returns the status. With ``plain_later``, the last PLAIN_SHARE of the
+        time searches without the LP's cuts (linearization level 0): on some parts that finds a
+        schedule at a request goal's bound far sooner (measured: 7.8 s against 23 s on one of 300
+        employees), on others only the cuts do (2 s against over 5.5 s on one of 60)."""
         probe = self.model.Clone()
         probe.Add(constraint)
-        if plain_first:
-            t0 = time.monotonic()
-            level = self.solver.parameters.linearization_level
-            self.solver.parameters.linearization_level = 0
-            try:
-                status = self.run(model=probe, seconds=seconds * PLAIN_SHARE)
-            finally:
-                self.solver.parameters.linearization_level = level
-            if status != "UNKNOWN":
-                return status
-            seconds -= time.monotonic() - t0
-        return self.run(model=probe, seconds=seconds)
+        if not plain_later:
+            return self.run(model=probe, seconds=seconds)
+        t0 = time.monotonic()
+        status = self.run(model=probe, seconds=seconds * (1 - PLAIN_SHARE))
+        if status != "UNKNOWN":
+            return status
+        level = self.solver.parameters.linearization_level
+        self.solver.parameters.linearization_level = 0
+        try:
+            return self.run(model=probe, seconds=seconds - (time.monotonic() - t0))
+        finally:
+            self.solver.parameters.linearization_level = level
 
     def _restricted_best(self, requests, bound: int, moves: bool = True,
                          after: np.ndarray | None = None) -> np.ndarray | None:
@@ -1312,8 +1312,11 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                         continue
                     first.setdefault(i, o)
                     again.append(i)
-        if again and deadline - time.monotonic() > 1:
-            # each gets its part of what is left when it starts (time a quick one leaves goes to the rest)
+        for _ in range(2):
+            if not again or deadline - time.monotonic() <= 1:
+                break
+            # each gets its part of what is left when it starts (time a quick one leaves goes to the rest);
+            # the time left after that goes to the parts still open, from where they are
             jobs = [(i, (None, deadline), None, None, first[i].grid if _proven_before(first[i], objective) is not None
                      else None, _target(first[i], floor)) for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
@@ -1323,6 +1326,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                 _keep_bound(outcome, first[i], objective)
                 if _better(outcome, first[i], objective, floor):
                     first[i] = outcome
+            again = [i for i in again if first[i].status != "OPTIMAL" and not _settled(comps[i], first[i], floor, objective)]
         for i, outcome in first.items():
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]
