@@ -422,22 +422,12 @@ class _Search:
             for (ti, _), chosen in days.items():
                 cells[np.ix_(net.team_rows[ti], chosen)] = True
             if open_days.home is not None and (cells & open_days.home).any():   # (a together pair's day at home)
-                return -1, None
+                return None
             closed = open_days.closed(cells)
             return closed.max_flow + constant, closed
 
         stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
-        best, closed = reach(team_days)
-        moved, at = True, 0
-        while best < most and moved:
-            moved = False
-            for where, trial in _team_day_moves(team_days, blocked, at):
-                if time.monotonic() >= stop:
-                    return None
-                found, network = reach(trial)
-                if found > best:
-                    best, closed, team_days, moved, at = found, network, trial, True, where
-                    break
+        (best, closed), _ = _climb(team_days, blocked, reach, reach(team_days) or (-1, None), most, stop)
         if closed is not None and closed.keeps_every_rule(closed.max_flow_grid) and self.allows(closed.max_flow_grid):
             if best == most:
                 return closed.max_flow_grid
@@ -520,24 +510,9 @@ class _Search:
         best = best_in(team_days)
         if best is None:
             return None
-        blocked = self._blocked(requests, team_days)
-        stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
-        moved, at = moves, 0
-        while moved and best[0] < bound:
-            moved = False
-            for where, trial in _team_day_moves(team_days, blocked, at):
-                if time.monotonic() >= stop:
-                    break
-                found = best_in(trial)
-                if found is not None and found[0] > best[0]:
-                    best, team_days, moved, at = found, trial, True, where
-                    break
-        while moves and net.mixed and best[0] < bound and time.monotonic() < stop:
-            shape = best[1]              # rooms shared out after the best schedule so far, while that gains
-            found = best_in(team_days)
-            if found is None or found[0] <= best[0]:
-                break
-            best = found
+        if moves:
+            stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
+            best, team_days = _climb(team_days, self._blocked(requests, team_days), best_in, best, bound, stop)
         return best[1] if self.allows(best[1]) else None
 
     def _blocked(self, requests, team_days: dict) -> dict:
@@ -915,6 +890,23 @@ class _Search:
         if status not in ("OPTIMAL", "FEASIBLE"):
             self.solution = saved
         return status
+
+
+def _climb(team_days: dict, blocked: dict, evaluate, best: tuple, bound: int, stop: float) -> tuple[tuple, dict]:
+    """Move team days (``_team_day_moves``) while a move scores higher, up to ``bound`` or the time
+    ``stop``: ``evaluate(team_days)`` gives (score, what it found) or None; ``best`` is that of
+    ``team_days``. Returns the best (score, found) and its team days."""
+    moved, at = True, 0
+    while moved and best[0] < bound:
+        moved = False
+        for where, trial in _team_day_moves(team_days, blocked, at):
+            if time.monotonic() >= stop:
+                return best, team_days
+            found = evaluate(trial)
+            if found is not None and found[0] > best[0]:
+                best, team_days, moved, at = found, trial, True, where
+                break
+    return best, team_days
 
 
 def _team_day_moves(team_days: dict, blocked: dict, at: int = 0):
