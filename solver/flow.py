@@ -86,6 +86,16 @@ class ComponentFlow:
         copy._solve_max(tails, heads, caps)
         return copy
 
+    def closed_on(self, team_days: dict) -> "ComponentFlow | None":
+        """:meth:`closed` on the team days ``{(team, week): days}`` (each team's members kept WFO on
+        them); None when one falls on a cell this network keeps at home (a together pair's day)."""
+        cells = np.zeros(self.max_flow_grid.shape, dtype=bool)
+        for (ti, _), days in team_days.items():
+            cells[np.ix_(self.team_rows[ti], days)] = True
+        if self.home is not None and (cells & self.home).any():
+            return None
+        return self.closed(cells)
+
     def _solve_max(self, tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> None:
         cell_arcs, employee_arcs = self.cell_arcs, self.employee_arcs
         self._arrays = (tails, heads, caps)

@@ -418,13 +418,8 @@ class _Search:
         constant = int(open_days.constant_wfh.sum())
 
         def reach(days):
-            cells = np.zeros(home.shape, dtype=bool)
-            for (ti, _), chosen in days.items():
-                cells[np.ix_(net.team_rows[ti], chosen)] = True
-            if open_days.home is not None and (cells & open_days.home).any():   # (a together pair's day at home)
-                return None
-            closed = open_days.closed(cells)
-            return closed.max_flow + constant, closed
+            closed = open_days.closed_on(days)
+            return None if closed is None else (closed.max_flow + constant, closed)
 
         stop = time.monotonic() + TEAM_DAY_SHARE * max(self.deadline - time.monotonic(), 0)
         (best, closed), _ = _climb(team_days, blocked, reach, reach(team_days) or (-1, None), most, stop)
@@ -487,11 +482,9 @@ class _Search:
             if open_days is None:
                 yield from flow.restrictions(comp, net, shape, team_days)
                 return
-            cells = np.zeros(self.solution.shape, dtype=bool)
-            for (ti, _), days in team_days.items():
-                cells[np.ix_(net.team_rows[ti], days)] = True
-            if open_days.home is None or not (cells & open_days.home).any():   # (a together pair's day at home)
-                yield open_days.closed(cells)
+            closed = open_days.closed_on(team_days)
+            if closed is not None:
+                yield closed
 
         def best_in(team_days):
             found = None
