@@ -1165,8 +1165,11 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     reuse
         A dict the caller keeps between solves (what-if variants): each part proven OPTIMAL
         is kept in it under its content (:func:`solver.data.fingerprint`), seed and goals,
-        and a later solve takes such a part from it instead of solving it again. Only
-        proven parts are kept: their schedule does not depend on the time they were given.
+        and a later solve takes such a part from it instead of solving it again. So are, under
+        the fairness floors they ran within as well, a first pass's run of a part that is not
+        plain (its bound is proven; its schedule is where the second pass starts) and a second
+        pass's run that settled the part (every goal proven within the floor). Their goal values
+        do not depend on the time they were given; a schedule among equally good ones may.
         ``details["reused"]`` counts the parts taken from it. Not used with ``relax``.
 
     Ctrl-C (SIGINT) or SIGTERM stops the search: each part keeps its best schedule so far
@@ -1281,7 +1284,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             for i, outcome in first.items():
                 if outcome.status == "OPTIMAL" and outcome.capped is None:
                     reuse[content[keys[i]]] = copy.deepcopy(outcome)
-                elif _kept_within(outcome, early[0], objective) and i in rest:
+                elif i in rest and outcome.grid is not None and outcome.status != "INFEASIBLE":
+                    # its bound is proven; its schedule, if not proven, is the second pass's start
                     reuse[content[keys[i]] + (early[0],)] = copy.deepcopy(outcome)
         # the largest deviation is at least every part's bound: an unproven part need only come within
         # the largest bound (then that is the optimum), and its later goals are optimized within it;
@@ -1299,6 +1303,14 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                         continue
                     first.setdefault(i, o)
                     again.append(i)
+        if reuse is not None:           # settled by an earlier variant's second pass within the same floors
+            for i in list(again):
+                if keys[i] in content and (kept := reuse.get(content[keys[i]] + (early[0], floor))) is not None:
+                    first[i] = _taken(kept)
+                    reused.add(keys[i])
+                    again.remove(i)
+            details["reused"] = sum(k in reused for k in keys)
+        second = list(again)
         for _ in range(2):
             if not again or deadline - time.monotonic() <= 1:
                 break
@@ -1317,6 +1329,10 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                 if _better(outcome, first[i], objective, floor):
                     first[i] = outcome
             again = [i for i in again if first[i].status != "OPTIMAL" and not _settled(comps[i], first[i], floor, objective)]
+        if reuse is not None:
+            for i in second:
+                if keys[i] in content and (first[i].status == "OPTIMAL" or _settled(comps[i], first[i], floor, objective)):
+                    reuse[content[keys[i]] + (early[0], floor)] = copy.deepcopy(first[i])
         for i, outcome in first.items():
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]

@@ -333,6 +333,7 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
     try:
         rows = []
         reuse: dict = {}
+        writes: list[tuple] = []        # each variant's outputs, written once every variant is solved
         for i, (changes, inst) in enumerate(zip(variants, instances)):
             result = solve(inst, time_limit=time_limit, workers=workers, seed=seed, log=log, progress=progress,
                            reuse=reuse)
@@ -350,12 +351,13 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
                 if anonymize:
                     info["input_hash"] = inst.input_hash      # the public one: the real one keys the pseudonyms
                 formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
-                write_outputs(staging / row["folder"], inst, result, lang=lang, run_info=info, formats=formats)
+                writes.append((staging / row["folder"], inst, result, dict(lang=lang, run_info=info, formats=formats)))
             rows.append(row)
             if on_variant:
                 on_variant(i, row)
         table = pd.DataFrame(rows)
         if staging is not None:
+            _write_all(writes, workers)
             from report.writer import write_table_csv
 
             write_table_csv(staging / "whatif.csv", table)
@@ -369,6 +371,35 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
             shutil.rmtree(staging, ignore_errors=True)
         raise
     return table
+
+
+_WRITES: list[tuple] = []
+
+
+def _write_one(k: int) -> None:
+    from report import write_outputs
+
+    folder, inst, result, options = _WRITES[k]
+    write_outputs(folder, inst, result, **options)
+
+
+def _write_all(writes: list[tuple], workers: int | None) -> None:
+    """Write the variants' outputs, in ``workers`` processes where the machine forks (writing a
+    variant's workbook and charts is Python's work, about a second for the bundled instance)."""
+    import multiprocessing
+    import os
+
+    workers = min(workers or os.cpu_count() or 1, len(writes))
+    _WRITES[:] = writes
+    try:
+        if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+            for k in range(len(writes)):
+                _write_one(k)
+            return
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            pool.map(_write_one, range(len(writes)), chunksize=1)
+    finally:
+        _WRITES.clear()
 
 
 def check_whatif_folder(out_dir) -> None:

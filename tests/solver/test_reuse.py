@@ -119,7 +119,12 @@ def test_an_unproven_part_is_not_kept(instance, monkeypatch):
     monkeypatch.setattr(solve_module, "solve_component", unproven)
     reuse: dict = {}
     result = solve(instance, time_limit=10, workers=1, reuse=reuse)
-    assert result.status == "FEASIBLE" and reuse == {}
+    assert result.status == "FEASIBLE"
+    # nothing is kept as a proven part (content, seed, goals); a first pass's run may be kept under
+    # the floor it ran within, as the second pass's start, and a second solve taking it proves nothing more
+    assert all(len(key) > 3 for key in reuse)
+    again = solve(instance, time_limit=10, workers=1, reuse=reuse)
+    assert again.status == "FEASIBLE"
 
 
 # ---------------------------------------------------------------------------- caps the teams keep anyway
