@@ -39,6 +39,17 @@ def _is_var(cell) -> bool:
     return not isinstance(cell, int)
 
 
+def _split(cells: list) -> tuple[int, list]:
+    """The fixed cells' sum and the free cells (one pass: the rules make millions of these at scale)."""
+    constant, free = 0, []
+    for c in cells:
+        if isinstance(c, int):
+            constant += c
+        else:
+            free.append(c)
+    return constant, free
+
+
 def _guarded(model, guard: Guard | None, key: tuple, most: int, free: list, constant: int, add) -> bool:
     """Add a rule instance the guard's way (``add(slack)`` returns the constraint); False if it is hard."""
     hook = guard(model, key, most, free, constant) if guard is not None else None
@@ -53,8 +64,7 @@ def _guarded(model, guard: Guard | None, key: tuple, most: int, free: list, cons
 
 def _at_most(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | None = None, key: tuple = ()) -> None:
     """sum(cells) ≤ limit, skipped when it cannot bind."""
-    constant = sum(c for c in cells if not _is_var(c))
-    free = [c for c in cells if _is_var(c)]
+    constant, free = _split(cells)
     if constant + len(free) <= limit:
         return
     if _guarded(model, guard, key, constant + len(free) - limit, free, constant,
@@ -67,13 +77,12 @@ def _at_most(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | No
         for c in free:
             model.Add(c == 0)
         return
-    model.Add(sum(free) <= limit - constant)
+    model.Add(cp_model.LinearExpr.Sum(free) <= limit - constant)
 
 
 def _at_least(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | None = None, key: tuple = ()) -> None:
     """sum(cells) ≥ limit, skipped when it cannot bind."""
-    constant = sum(c for c in cells if not _is_var(c))
-    free = [c for c in cells if _is_var(c)]
+    constant, free = _split(cells)
     if constant >= limit:
         return
     if _guarded(model, guard, key, limit - constant, free, constant,
@@ -82,7 +91,7 @@ def _at_least(model: cp_model.CpModel, cells: list, limit: int, guard: Guard | N
     if constant + len(free) < limit:
         model.AddBoolOr([])
         return
-    model.Add(sum(free) >= limit - constant)
+    model.Add(cp_model.LinearExpr.Sum(free) >= limit - constant)
 
 
 def leave(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
@@ -148,11 +157,12 @@ def min_wfo_per_week(model, comp: ComponentData, wfh: Variables, guard: Guard | 
     if not m:
         return
     weeks = comp.data.weeks
+    week_days = [(int(w), np.flatnonzero(weeks == w).tolist()) for w in np.unique(weeks)]
     for e in comp.members:
         row = wfh.grid[wfh.local[int(e)]]
-        for w in np.unique(weeks):
-            cells = [row[d] for d in np.flatnonzero(weeks == w) if row[d] is not None]
-            _at_most(model, cells, len(cells) - min(m, len(cells)), guard, ("weekly", int(e), int(w)))
+        for w, days in week_days:
+            cells = [row[d] for d in days if row[d] is not None]
+            _at_most(model, cells, len(cells) - min(m, len(cells)), guard, ("weekly", int(e), w))
 
 
 def desks(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:
