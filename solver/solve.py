@@ -41,7 +41,8 @@ from .variables import Variables
 
 
 SHARES_FIRST = False     # tests: take solver.shares wherever it applies, before the network's shortcuts
-SHARES_SHARE = 0.1       # of a part's time left: the shares' search for preferences (a search at the bound follows; measured: on generated 10,000 it found nothing in 14 s)
+SHARES_SHARE = 0.25      # of a part's time left: the shares' search for preferences (a search at the bound follows)
+SHARES_MOST = 2.0        # seconds at most (measured: 0.3 s found a bundled part's schedule; 14 s found nothing on generated 10,000's part of 300)
 
 
 # Set by SIGINT/SIGTERM during a solve: searches stop and keep their best schedule. Made before any
@@ -803,7 +804,8 @@ class _Search:
 
     def _best_by_shares(self, goal: str, requests, share: float = 1.0) -> tuple[str, GoalOutcome] | None:
         """Goal `preferences` right after a fairness found by :mod:`solver.shares`: the same search,
-        with the requesting employees kept day by day in its master, for ``share`` of the time left."""
+        with the requesting employees kept day by day in its master, for ``share`` of the time left
+        (SHARES_MOST seconds at most)."""
         objective = list(self.comp.data.objective)
         if objective[:objective.index(goal)] != ["wfh", "fairness"] or self._limits is None:
             return None
@@ -812,7 +814,7 @@ class _Search:
         if not rooms.ok:
             return None
         now = time.monotonic()
-        status, grid, bound = rooms.best(self._limits, now + share * max(self.deadline - now, 0))
+        status, grid, bound = rooms.best(self._limits, now + min(share * max(self.deadline - now, 0), SHARES_MOST))
         if grid is None:
             return None
         free = {(int(i), int(d)) for i, d in rooms.net.cell_index}
