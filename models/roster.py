@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import InputError
 from .instance import Instance
-from .load import read_table
+from .load import read_table_rows
 
 MODE_SPELLINGS = {"WFH": "WFH", "WFO": "WFO", "LEAVE": "LEAVE", "CUTI": "LEAVE"}
 ROSTER_COLUMNS = ("nip", "date", "mode")
@@ -56,15 +56,16 @@ def read_roster(path: str | Path, instance: Instance) -> pd.DataFrame:
     """
     path = Path(path)
     label = path.name
-    table = read_table(path, label)
+    table, file_rows = read_table_rows(path, label)      # blank lines dropped, still counted
+    file_rows = np.asarray(file_rows, dtype=np.int64)
     if "nip" not in table.columns:
         raise InputError("missing required column 'nip'", file=label, row=0, column="nip")
     known = {e.nip for e in instance.employees}
     date_columns = _date_columns(table, label)
     if "date" in table.columns and "mode" in table.columns and not date_columns:
-        roster = _read_long(table, label, known)
+        roster = _read_long(table, label, known, file_rows)
     elif date_columns:
-        roster = _read_grid(table, date_columns, label, known)
+        roster = _read_grid(table, date_columns, label, known, file_rows)
     else:
         raise InputError("expected columns nip, date, mode (long form) or one column per date (grid form)",
                          file=label, row=0)
@@ -73,8 +74,7 @@ def read_roster(path: str | Path, instance: Instance) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------- forms
-def _read_long(table: pd.DataFrame, label: str, known: set[str]) -> pd.DataFrame:
-    rows = np.arange(1, len(table) + 1)
+def _read_long(table: pd.DataFrame, label: str, known: set[str], rows: np.ndarray) -> pd.DataFrame:
     nip = _unquoted(table["nip"].to_numpy(dtype=object), known)
     _known_nips(nip, rows, label, known)
     dates = _parse_dates(table["date"].to_numpy(dtype=object), rows, label)
@@ -90,14 +90,14 @@ def _read_long(table: pd.DataFrame, label: str, known: set[str]) -> pd.DataFrame
     return roster
 
 
-def _read_grid(table: pd.DataFrame, date_columns: dict[str, dt.date], label: str, known: set[str]) -> pd.DataFrame:
+def _read_grid(table: pd.DataFrame, date_columns: dict[str, dt.date], label: str, known: set[str],
+               rows: np.ndarray) -> pd.DataFrame:
     headers = list(date_columns)
     cells = table[headers].to_numpy(dtype=object)
     nip = _unquoted(table["nip"].to_numpy(dtype=object), known)
     filled = (cells != "").any(axis=1)
     # a wholly blank line (e.g. a spreadsheet's trailing row) is nothing, not an error
     blank_line = ~filled & (nip == "")
-    rows = np.arange(1, len(table) + 1)
     cells, nip, rows = cells[~blank_line], nip[~blank_line], rows[~blank_line]
     _known_nips(nip, rows, label, known)
     dup = pd.Series(nip).duplicated().to_numpy()

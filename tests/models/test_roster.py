@@ -103,6 +103,10 @@ def test_long_xlsx_with_date_cells(tmp_path, inst):
     ("g.csv", "nip,2023-09-04\n001,WFO\n001,WFH\n", 2, "nip", "first on row 1"),
     ("g.csv", "nip,2023-09-04\n001,WFO\n,WFH\n", 2, "nip", "empty"),
     ("g.csv", "nip,name\n001,Ani\n", 0, None, "one column per date"),
+    # a blank line is still a row of the file: the rows named are the planner's
+    ("r.csv", "nip,date,mode\n001,2023-09-04,WFO\n\n001,2023-09-05,OFFICE\n", 3, "mode", "OFFICE"),
+    ("r.csv", "nip,date,mode\n\n001,2023-09-04,WFO\n001,2023-09-04,WFH\n", 3, "date", "first on row 2"),
+    ("g.csv", "nip,2023-09-04\n\n001,WFO\n\n002,home\n", 4, "2023-09-04", "home"),
 ])
 def test_bad_rosters_name_file_row_and_column(tmp_path, inst, name, text, row, column, words):
     with pytest.raises(InputError) as caught:
