@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from decimal import Decimal
@@ -172,6 +173,38 @@ def _check_replaceable(out_dir: Path) -> None:
                 "choose an empty or new output folder")
 
 
+def staging_folder(out_dir: Path, kind: str = "tmp") -> Path:
+    """A new hidden folder beside ``out_dir`` (``.OUT.tmp-PID-…``), after removing those that a
+    process no longer running left behind (killed while writing, e.g. by ``kill -9``)."""
+    out_dir = Path(out_dir).absolute()
+    _remove_stale(out_dir)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.{kind}-{os.getpid()}-", dir=out_dir.parent))
+
+
+def _remove_stale(out_dir: Path) -> None:
+    if os.name != "posix":           # os.kill(pid, 0) asks whether a process runs only on POSIX
+        return
+    pattern = re.compile(re.escape(f".{out_dir.name}.") + r"(?:tmp|old)-(\d+)-")
+    try:
+        siblings = list(out_dir.parent.iterdir())
+    except OSError:
+        return
+    for path in siblings:
+        m = pattern.match(path.name)
+        if m and path.is_dir() and not path.is_symlink() and not _running(int(m.group(1))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def _swap_in(staging: Path, out_dir: Path) -> None:
     """Put the complete ``staging`` folder at ``out_dir``, replacing a previous output folder."""
     parent = out_dir.parent
@@ -183,7 +216,7 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)   # now holds the previous output
         _fsync_dir(parent)
         return
-    previous = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+    previous = staging_folder(out_dir, "old")
     os.rmdir(previous)
     os.rename(out_dir, previous)
     try:
@@ -232,7 +265,7 @@ def write_outputs(out_dir, instance: Instance, result: Result, *, lang: str = "e
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    staging = staging_folder(out_dir)
     try:
         report = build_report(instance, result, run_info)
         names = []

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -344,8 +343,6 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
             row = {k: _setting(changes.get(k)) if k in changes else None for k in keys}
             row.update(_row(inst, result))
             if staging is not None:
-                from report import write_outputs
-
                 row["folder"] = variant_name(i, changes)
                 info = {**(run_info or {}), "changes": {k: _setting(v) for k, v in changes.items()}}
                 if anonymize:
@@ -423,7 +420,9 @@ def _staging(out_dir) -> Path:
     out = Path(out_dir).absolute()
     check_whatif_folder(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    from report.writer import staging_folder
+
+    return staging_folder(out)
 
 
 def plot_sweep(path, table: pd.DataFrame, key: str, *, lang: str = "en") -> Path:

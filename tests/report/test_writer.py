@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -145,3 +148,21 @@ def test_build_report_is_json_ready(instance, result_for):
     report = build_report(instance, result_for(instance), RUN)
     json.dumps(report, allow_nan=False)
     assert report["solve_seconds"] == 0.5
+
+
+@pytest.mark.skipif(os.name != "posix", reason="stale folders are found by process id on POSIX only")
+def test_a_killed_run_s_staging_folder_is_removed_by_the_next_write(instance, result_for, tmp_path):
+    done = subprocess.Popen([sys.executable, "-c", "pass"])
+    done.wait()                                   # a process id no longer running
+    stale = tmp_path / f".out.tmp-{done.pid}-x1"  # as a run killed while writing leaves it
+    stale.mkdir()
+    (stale / "schedule.csv").write_text("nip,date,mode\n")
+    old = tmp_path / f".out.old-{done.pid}-x2"
+    old.mkdir()
+    live = tmp_path / f".out.tmp-{os.getpid()}-x3"  # a run still writing: left alone
+    live.mkdir()
+    other = tmp_path / f".other.tmp-{done.pid}-x4"  # another output folder's: not ours to judge now
+    other.mkdir()
+    write_outputs(tmp_path / "out", instance, result_for(instance), run_info=RUN, formats=("json",))
+    assert sorted(_leftovers(tmp_path)) == [live.name]
+    assert other.exists()
