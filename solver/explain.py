@@ -175,6 +175,8 @@ def precheck(data: ProblemData, members=None) -> list[Conflict]:
             out.append(Conflict("desks", f"office {o.office} has {o.desks} desks; on {data.days[d]} {len(who)} of its "
                                 "staff must be on site (essential or by request)", date=data.days[d],
                                 employees=who, needed=len(who), possible=o.desks))
+        if not (fixed > o.desks).any():
+            out += _desks_against_caps(data, o, on_site, nip)
 
     for a, b, rule in data.pairs:
         if not (mine[a] or mine[b]):
@@ -356,6 +358,29 @@ def diagnose(instance: Instance, time_limit: float = 10.0, seed: int = 0, checks
                                first_clash=1 + max((f["clash"] for f in out), default=0))
         if out:
             break
+    return out
+
+
+def _desks_against_caps(data: ProblemData, office, on_site: np.ndarray, nip: list[str]) -> list[Conflict]:
+    """An office's days on which more of its present staff must be on site than it has desks, because the
+    caps let too few of them work from home (each cap group lets at most its limit of them home)."""
+    group_of = np.full(data.n_employees, -1, dtype=np.int64)
+    for gi, g in enumerate(data.cap_groups):
+        group_of[g.members] = gi
+    out = []
+    members = np.asarray(office.members, dtype=np.int64)
+    for d in range(data.n_days):
+        here = members[data.present[members, d]]
+        if len(here) <= office.desks:
+            continue
+        free = here[~on_site[here, d]]
+        groups, counts = np.unique(group_of[free], return_counts=True)
+        home = sum(int(n) if gi < 0 else min(int(n), int(data.cap_groups[gi].limit[d])) for gi, n in zip(groups, counts))
+        if len(here) - home > office.desks:
+            out.append(Conflict("desks", f"office {office.office} has {office.desks} desks; on {data.days[d]} "
+                                f"{len(here)} of its staff are present and the caps let at most {home} of them work "
+                                f"from home, so {len(here) - home} need a desk", date=data.days[d],
+                                employees=[nip[x] for x in here], needed=len(here) - home, possible=office.desks))
     return out
 
 

@@ -71,6 +71,7 @@ PLAIN_SHARE = 0.5        # of a long such search: last, without the LP's cuts (s
 CUTS_MOST = 5.0          # seconds: the most the cuts take of a long such search (measured: 17 s of them found nothing where 8 s without did)
 REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
 FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
+OFFICE_RESERVE = 0.2     # of the time: kept by the first round for parts an office's broken desks link
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
 
@@ -1259,13 +1260,18 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
 
         on_event = on_event if progress else None
 
+        # an office whose members are in several parts links them only once its desks are broken (below),
+        # and then the linked parts run again: the first round leaves them OFFICE_RESERVE of the time
+        end = deadline
+        if not links and _offices_span(data, parts):
+            end = deadline - OFFICE_RESERVE * (deadline - time.monotonic())
         # first every component with a fair share of the time, then the unproven ones with what is left
-        share = max(FIRST_PASS_LEAST, (deadline - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
+        share = max(FIRST_PASS_LEAST, (end - time.monotonic()) * settings.workers / max(1, len(todo)) / 2)
         # parts whose rules the network states (the quick ones) go first; the largest of their fairness
         # bounds is then a floor the others need only come within (known before they start, so runs
         # stay reproducible)
         plain = {i for i, c in enumerate(comps) if "fairness" not in objective or _plain(c)}
-        first = _run_all(comps, [(i, (share, deadline), None, None, None, None) for i in todo if i in plain],
+        first = _run_all(comps, [(i, (share, end), None, None, None, None) for i in todo if i in plain],
                          settings, on_done, on_event)
         early[0] = None if len(plain) == len(comps) else \
             _fairness_floor(objective, [first[i] if i in first else cache[keys[i]] for i in plain])
@@ -1281,7 +1287,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     rest.remove(i)
             if reuse is not None:
                 details["reused"] = sum(k in reused for k in keys)
-        first.update(_run_all(comps, [(i, (share, deadline), None, None, None, early[0]) for i in rest],
+        first.update(_run_all(comps, [(i, (share, end), None, None, None, early[0]) for i in rest],
                               settings, on_done, on_event))
         if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
             for i, outcome in first.items():
@@ -1315,13 +1321,13 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             details["reused"] = sum(k in reused for k in keys)
         second = list(again)
         for _ in range(2):
-            if not again or deadline - time.monotonic() <= 1:
+            if not again or end - time.monotonic() <= 1:
                 break
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest);
             # the time left after that goes to the parts still open, from where they are
             # a goal wfh the first pass proved is held (measured: DPPAPP's proof took 0.6 s again), its
             # schedule the start
-            jobs = [(i, (None, deadline), None, _proven_wfh(first[i], objective), first[i].grid
+            jobs = [(i, (None, end), None, _proven_wfh(first[i], objective), first[i].grid
                      if _proven_before(first[i], objective) is not None else None, _target(first[i], floor))
                     for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
@@ -1349,7 +1355,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # optimal must not make the fairer parts less fair)
         worst = _proven_worst(objective, outcomes)
         if worst is not None and objective.index("fairness") < len(objective) - 1:
-            redo = [(i, (deadline - time.monotonic(), deadline), worst, _proven_before(o, objective), o.grid, None)
+            redo = [(i, (end - time.monotonic(), end), worst, _proven_before(o, objective), o.grid, None)
                     for i, o in enumerate(outcomes)
                     if o.goals["fairness"].value < worst and o.capped != worst and comps[i].fairness_groups
                     and _proven_before(o, objective) is not None]
@@ -1615,6 +1621,14 @@ def _largest_deviation(parts: list[GoalOutcome]) -> tuple[Fraction, Fraction, bo
     value = max((p.value for p in parts), default=Fraction(0))
     bound = max((p.bound for p in parts), default=Fraction(0))
     return value, bound, value == bound and any(p.proven and p.value == value for p in parts)
+
+
+def _offices_span(data: ProblemData, parts: list[np.ndarray]) -> bool:
+    """Does an office have members in several parts (so its desks may link them)?"""
+    part_of = np.empty(data.n_employees, dtype=np.int64)
+    for k, p in enumerate(parts):
+        part_of[p] = k
+    return any(len(o.members) and len(np.unique(part_of[o.members])) > 1 for o in data.offices)
 
 
 def _broken_offices(data: ProblemData, grid: np.ndarray) -> list:

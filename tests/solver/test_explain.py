@@ -112,8 +112,15 @@ def test_cap_against_desks(tmp_path):
     inst = brute.write_instance(tmp_path, people, window=("2023-09-04", "2023-09-04"), offices=[dict(office="O", desks=1)])
     res = solve_tiny(inst)
     assert res.status == "INFEASIBLE"
-    assert clash(res.infeasibility) == {("cap", None, "2023-09-04", 3, 2), ("desks", None, "2023-09-04", 2, 1)}
-    cap = next(f for f in res.infeasibility if f["rule"] == "cap")
+    # read from the data before any search: the caps let 2 of the office's 4 home, 2 need a desk
+    (desks,) = res.infeasibility
+    assert (desks["rule"], desks["date"], desks["needed"], desks["possible"]) == ("desks", "2023-09-04", 2, 1)
+    assert desks["message"] == ("office O has 1 desks; on 2023-09-04 4 of its staff are present and the caps let "
+                                "at most 2 of them work from home, so 2 need a desk")
+    # the search's own explanation, without the pre-checks: the same clash as a minimal set of rule instances
+    found = diagnose(inst, checks=False)
+    assert clash(found) == {("cap", None, "2023-09-04", 3, 2), ("desks", None, "2023-09-04", 2, 1)}
+    cap = next(f for f in found if f["rule"] == "cap")
     assert cap["message"] == ("the cap of adm in unit U on 2023-09-04 lets 2 of 4 present work from home, "
                               "but the other rules send at least 3 home")
 
@@ -276,3 +283,19 @@ def test_reported_sets_are_minimal_clashes(case):
             assert not satisfiable(t, wfh, members), members
             for k in range(len(members)):
                 assert satisfiable(t, wfh, members[:k] + members[k + 1:]), (members[k], members)
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_EXPLAIN_EXAMPLES", 60)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(clashing_instances())
+def test_a_pre_check_finding_means_no_schedule(case):
+    """The pre-checks read impossibilities from the data (desks against the caps among them): when
+    one fires, the brute force finds no schedule at all."""
+    people, kwargs = case
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = brute.write_instance(Path(tmp), people, **kwargs)
+        data = compile_instance(inst)
+        assume(not data.conflicts)
+        found = precheck(data)
+        assume(found)
+        assert not brute.feasible(brute.tiny(inst), brute.enumerate_all(brute.tiny(inst))).any(), found
