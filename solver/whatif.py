@@ -27,6 +27,7 @@ key                                           value
 """
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from decimal import Decimal, InvalidOperation
@@ -332,7 +333,7 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
     try:
         rows = []
         reuse: dict = {}
-        writes: list[tuple] = []        # each variant's outputs, written once every variant is solved
+        writes: list[tuple] = []        # variants' outputs to write, a batch of `workers` at a time
         for i, (changes, inst) in enumerate(zip(variants, instances)):
             result = solve(inst, time_limit=time_limit, workers=workers, seed=seed, log=log, progress=progress,
                            reuse=reuse)
@@ -349,6 +350,9 @@ def run_variants(instance: Instance, variants: list[Mapping[str, Any]], *, time_
                     info["input_hash"] = inst.input_hash      # the public one: the real one keys the pseudonyms
                 formats = ("json",) if result.status == "UNKNOWN" else ("csv", "json", "xlsx", "html")
                 writes.append((staging / row["folder"], inst, result, dict(lang=lang, run_info=info, formats=formats)))
+                if len(writes) >= (workers or os.cpu_count() or 1):    # not every variant's schedule in memory
+                    _write_all(writes, workers)
+                    writes.clear()
             rows.append(row)
             if on_variant:
                 on_variant(i, row)
@@ -384,7 +388,6 @@ def _write_all(writes: list[tuple], workers: int | None) -> None:
     """Write the variants' outputs, in ``workers`` processes where the machine forks (writing a
     variant's workbook and charts is Python's work, about a second for the bundled instance)."""
     import multiprocessing
-    import os
 
     workers = min(workers or os.cpu_count() or 1, len(writes))
     _WRITES[:] = writes
