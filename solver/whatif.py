@@ -387,6 +387,7 @@ def _write_one(k: int) -> None:
 def _write_all(writes: list[tuple], workers: int | None) -> None:
     """Write the variants' outputs, in ``workers`` processes where the machine forks (writing a
     variant's workbook and charts is Python's work, about a second for the bundled instance)."""
+    import importlib
     import multiprocessing
 
     workers = min(workers or os.cpu_count() or 1, len(writes))
@@ -396,6 +397,10 @@ def _write_all(writes: list[tuple], workers: int | None) -> None:
             for k in range(len(writes)):
                 _write_one(k)
             return
+        # what every writer imports, imported once here: the forked writers share it (each batch's
+        # would import matplotlib and openpyxl again, about half a second)
+        for name in ("matplotlib.figure", "matplotlib.backends.backend_agg", "report.html", "report.xlsx"):
+            importlib.import_module(name)
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             pool.map(_write_one, range(len(writes)), chunksize=1)
     finally:
