@@ -1320,14 +1320,19 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     again.remove(i)
             details["reused"] = sum(k in reused for k in keys)
         second = list(again)
-        for _ in range(2):
-            if not again or end - time.monotonic() <= 1:
+        for round_ in range(2):
+            until, kept = end, None
+            if round_ and end < deadline and not _broken_offices(data, _merged(data, comps, first, cache, keys)):
+                # the time kept for parts an office's desks link, while none is broken: this round's, if
+                # its schedules do not break one either (else they are dropped)
+                until, kept = deadline, {i: first[i] for i in again}
+            if not again or until - time.monotonic() <= 1:
                 break
             # each gets its part of what is left when it starts (time a quick one leaves goes to the rest);
             # the time left after that goes to the parts still open, from where they are
             # a goal wfh the first pass proved is held (measured: DPPAPP's proof took 0.6 s again), its
             # schedule the start
-            jobs = [(i, (None, end), None, _proven_wfh(first[i], objective), first[i].grid
+            jobs = [(i, (None, until), None, _proven_wfh(first[i], objective), first[i].grid
                      if _proven_before(first[i], objective) is not None else None, _target(first[i], floor))
                     for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
@@ -1337,6 +1342,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                 _keep_bound(outcome, first[i], objective)
                 if _better(outcome, first[i], objective, floor):
                     first[i] = outcome
+            if kept is not None and _broken_offices(data, _merged(data, comps, first, cache, keys)):
+                first.update(kept)
             again = [i for i in again if first[i].status != "OPTIMAL" and not _settled(comps[i], first[i], floor, objective)]
         if reuse is not None:
             for i in second:
@@ -1621,6 +1628,16 @@ def _largest_deviation(parts: list[GoalOutcome]) -> tuple[Fraction, Fraction, bo
     value = max((p.value for p in parts), default=Fraction(0))
     bound = max((p.bound for p in parts), default=Fraction(0))
     return value, bound, value == bound and any(p.proven and p.value == value for p in parts)
+
+
+def _merged(data: ProblemData, comps: list[ComponentData], first: dict, cache: dict, keys: list) -> np.ndarray:
+    """The whole schedule of the parts' current outcomes (-1 where a part has none)."""
+    grid = np.full(data.present.shape, -1, dtype=np.int8)
+    for i, (comp, key) in enumerate(zip(comps, keys)):
+        outcome = first[i] if i in first else cache.get(key)
+        if outcome is not None and outcome.grid is not None:
+            grid[comp.members] = outcome.grid
+    return grid
 
 
 def _offices_span(data: ProblemData, parts: list[np.ndarray]) -> bool:

@@ -36,3 +36,34 @@ def test_parts_linked_by_an_office_get_time_after_a_first_round_that_used_all(tm
     assert res.status == "INFEASIBLE", res.status            # not UNKNOWN: the linked part had time
     assert res.infeasibility[0]["rule"] == "desks"
     assert "caps let at most 2 of them work from home, so 6 need a desk" in res.infeasibility[0]["message"]
+
+
+def test_the_time_kept_for_linked_parts_goes_to_the_open_parts_while_no_desks_break(tmp_path, monkeypatch):
+    import dataclasses
+
+    # the same two units and office, desks for all: no round of linked parts will be needed
+    people = [dict(nip=f"{u}{i}", unit=u, category="adm", office="O") for u in "AB" for i in range(4)]
+    inst = brute.write_instance(tmp_path, people, window=("2023-09-04", "2023-09-05"),
+                                offices=[dict(office="O", desks=8)], objective=["wfh"])
+    real_component, real_run_all = solve_module.solve_component, solve_module._run_all
+    ends = []
+
+    def open_part(*args, **kwargs):         # as if no run proved its part: each stays open
+        return dataclasses.replace(real_component(*args, **kwargs), status="FEASIBLE", capped=None)
+
+    def run_all(comps, jobs, settings, *args, **kwargs):
+        ends.append(sorted({job[1][1] for job in jobs}))
+        return real_run_all(comps, jobs, settings, *args, **kwargs)
+
+    monkeypatch.setattr(solve_module, "solve_component", open_part)
+    monkeypatch.setattr(solve_module, "_run_all", run_all)
+    t0 = __import__("time").monotonic()
+    res = solve_module.solve(inst, time_limit=6, workers=1, check=False)
+    assert res.status == "FEASIBLE"
+    # passes: the first (plain parts, the others), then two rounds for the parts still open; the last
+    # round runs to the run's deadline, the earlier ones stop OFFICE_RESERVE of the time before it
+    passes = [e for e in ends if e]
+    assert len(passes) >= 3
+    first_end, last_end = passes[0][0], passes[-1][0]
+    assert all(len(e) == 1 for e in passes)
+    assert last_end - first_end > 0.5 and last_end - t0 <= 6
