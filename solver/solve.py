@@ -1583,10 +1583,11 @@ def _proven_before(outcome: ComponentOutcome, objective) -> dict | None:
 
 
 def _proven_wfh(outcome: ComponentOutcome, objective) -> dict | None:
-    """Goal wfh's value when the part proved every goal before fairness and wfh is one of them
-    (request goals are left to run again: their networks' costs carry them to the later goals)."""
+    """Goal wfh's value when it is the first goal and the part proved every goal before fairness
+    (request goals are left to run again: their networks' costs carry them to the later goals). Not
+    when a goal comes before wfh: that goal's run may leave a schedule with fewer WFH days."""
     before = _proven_before(outcome, objective)
-    return {"wfh": before["wfh"]} if before and "wfh" in before else None
+    return {"wfh": before["wfh"]} if before and objective[0] == "wfh" else None
 
 
 def _keep_bound(new: ComponentOutcome, old: ComponentOutcome, objective) -> None:
