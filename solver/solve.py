@@ -803,7 +803,7 @@ class _Search:
                 and self.solution is not None and self.proven.get("wfh", False) and self._wfh_flow() is not None
                 and self.proven.get("fairness", False))
 
-    def _best_by_shares(self, goal: str, requests, share: float = 1.0) -> tuple[str, GoalOutcome] | None:
+    def _best_by_shares(self, goal: str, requests, share: float) -> tuple[str, GoalOutcome] | None:
         """Goal `preferences` right after a fairness found by :mod:`solver.shares`: the same search,
         with the requesting employees kept day by day in its master, for ``share`` of the time left
         (SHARES_MOST seconds at most)."""
@@ -1299,7 +1299,10 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # the largest deviation is at least every part's bound: an unproven part need only come within
         # the largest bound (then that is the optimum), and its later goals are optimized within it;
         # so are those of a proven part below it (else they are optimal only within its own deviation)
-        current = [first[i] if i in first else cache[k] for i, k in enumerate(keys)]
+        def current_outcomes():         # each part's outcome so far: this round's run, else the kept one
+            return [first[i] if i in first else cache[k] for i, k in enumerate(keys)]
+
+        current = current_outcomes()
         floor = _fairness_floor(objective, current)
         # a part kept within the floor, its later goals proven there, is done
         again = [i for i, o in first.items() if o.status in ("FEASIBLE", "UNKNOWN") and not _settled(comps[i], o, floor, objective)]
@@ -1322,7 +1325,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         second = list(again)
         for round_ in range(2):
             until, kept = end, None
-            if round_ and end < deadline and not _broken_offices(data, _merged(data, comps, first, cache, keys)):
+            if round_ and end < deadline and not _broken_offices(data, _merged(data, comps, current_outcomes())):
                 # the time kept for parts an office's desks link, while none is broken: this round's, if
                 # its schedules do not break one either (else they are dropped)
                 until, kept = deadline, {i: first[i] for i in again}
@@ -1342,7 +1345,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                 _keep_bound(outcome, first[i], objective)
                 if _better(outcome, first[i], objective, floor):
                     first[i] = outcome
-            if kept is not None and _broken_offices(data, _merged(data, comps, first, cache, keys)):
+            if kept is not None and _broken_offices(data, _merged(data, comps, current_outcomes())):
                 first.update(kept)
             again = [i for i in again if first[i].status != "OPTIMAL" and not _settled(comps[i], first[i], floor, objective)]
         if reuse is not None:
@@ -1378,9 +1381,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                 outcome.capped = worst
                 outcomes[i] = outcome
 
-        grid = np.full(data.present.shape, -1, dtype=np.int8)
-        for comp, outcome in zip(comps, outcomes):
-            grid[comp.members] = outcome.grid
+        grid = _merged(data, comps, outcomes)
         broken = _broken_offices(data, grid)
         if not broken:
             break
@@ -1631,12 +1632,11 @@ def _largest_deviation(parts: list[GoalOutcome]) -> tuple[Fraction, Fraction, bo
     return value, bound, value == bound and any(p.proven and p.value == value for p in parts)
 
 
-def _merged(data: ProblemData, comps: list[ComponentData], first: dict, cache: dict, keys: list) -> np.ndarray:
-    """The whole schedule of the parts' current outcomes (-1 where a part has none)."""
+def _merged(data: ProblemData, comps: list[ComponentData], outcomes: list[ComponentOutcome]) -> np.ndarray:
+    """The whole schedule of the parts' outcomes (-1 where a part has none)."""
     grid = np.full(data.present.shape, -1, dtype=np.int8)
-    for i, (comp, key) in enumerate(zip(comps, keys)):
-        outcome = first[i] if i in first else cache.get(key)
-        if outcome is not None and outcome.grid is not None:
+    for comp, outcome in zip(comps, outcomes):
+        if outcome.grid is not None:
             grid[comp.members] = outcome.grid
     return grid
 
