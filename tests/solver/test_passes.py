@@ -115,6 +115,27 @@ def test_least_deviation_probes_the_target_first_and_stops_within_it():
     assert probes[0] == 1 and best == 2 and proven
 
 
+def test_least_deviation_stops_at_a_proven_least():
+    probes = []
+
+    def probe(limits):
+        probes.append(limits[0])
+        return ("FEASIBLE", limits[0]) if limits[0] >= 2 else ("INFEASIBLE", None)
+
+    # a schedule at the proven least is optimal: nothing below it is probed
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, probe, guess=Fraction(2),
+                                                             least=Fraction(2))
+    assert probes == [2] and best == 2 and bound == 2 and proven
+    probes.clear()                      # out of time: the least is still the bound
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, lambda limits: ("UNKNOWN", None),
+                                                             guess=Fraction(2), least=Fraction(2))
+    assert best == 9 and bound == 2 and not proven
+    # within a target above it, the bound is the least
+    best, grid, bound, proven = solve_module.least_deviation(_Dev(), 9, {}, probe, target=Fraction(5),
+                                                             least=Fraction(2))
+    assert best == 5 and bound == 2 and not proven
+
+
 def test_a_part_with_a_target_optimizes_later_goals_within_it(tmp_path):
     # brute force: among wfh-optimal schedules within the target deviation, the most preferences met
     import time

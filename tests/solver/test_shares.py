@@ -151,3 +151,38 @@ def test_the_random_cases_reach_the_path():
 
     run()
     assert sum(hits) >= 5, hits
+
+
+
+@pytest.fixture
+def stalled_master(monkeypatch):
+    """The master's check before CP-SAT's turn (see ``_fair_by_shares``) gets no time, as one that
+    goes on adding cuts would: the fairness search must still reach the optimum. Counts those checks."""
+    import time
+
+    monkeypatch.setattr(solve_module, "STALL_SHARE", 0.0)
+    stalled = []
+    original = shares.SharedRooms.check
+
+    def check(self, limits, deadline):
+        if deadline <= time.monotonic():
+            stalled.append(limits)
+        return original(self, limits, deadline)
+
+    monkeypatch.setattr(shares.SharedRooms, "check", check)
+    return stalled
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mixed_instances())
+def test_a_stalled_first_check_still_reaches_the_brute_force(stalled_master, case):
+    people, kwargs, trim = case
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = _load_trimmed(Path(tmp), people, kwargs, trim)
+        opt = brute.optimum(inst)
+        if not opt.feasible:
+            return
+        before = len(stalled_master)
+        assert_solver_matches_brute(inst, opt=opt)
+        event("the first check gave up" if len(stalled_master) > before else "not on the path")
