@@ -1564,12 +1564,8 @@ def _plain(comp: ComponentData) -> bool:
     if comp.pairs or comp.offices or comp.data.max_consecutive_wfh is not None \
             or any(t.open_weeks for t in comp.teams):
         return False
-    # members whose every day is fixed (on leave, a category capped at 0, must requests) do not break it
-    data = comp.data
-    free = (data.present[comp.members] & (data.forced[comp.members] < 0)).any(axis=1)
     group_of = {int(e): gi for gi, g in enumerate(comp.cap_groups) for e in g.members}
-    free_of = dict(zip(comp.members.tolist(), free.tolist()))
-    return all(len({group_of.get(int(e)) for e in t.members if free_of.get(int(e), True)}) <= 1 for t in comp.teams)
+    return all(len({group_of.get(int(e)) for e in t.members}) <= 1 for t in comp.teams)
 
 
 def _settled(comp: ComponentData, outcome: ComponentOutcome, floor: Fraction | None, objective) -> bool:
