@@ -1210,6 +1210,9 @@ def solve(instance: Instance, time_limit: float = 60.0, workers: int | None = No
     Ctrl-C (SIGINT) or SIGTERM stops the search: each part keeps its best schedule so far
     and the result is FEASIBLE (or UNKNOWN when some part has none yet).
 
+    ``details["part_seconds"]`` sums the seconds of every part's search (over processes, so it
+    can exceed the wall time): the work done, which reused parts do not add to.
+
     With ``relax`` (rule families: coverage, requests, weekly, consecutive, desks,
     teamdays, pairs) the closest schedule instead, status RELAXED: see :mod:`solver.relax`.
     """
@@ -1249,6 +1252,13 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
 
     objective = data.objective
     stated = data                       # the caps as the instance states them, for explanations
+    details["part_seconds"] = 0.0       # the parts' searches, summed (a measure of the work, not the wall)
+
+    def run_all(*args, **kwargs):
+        outcomes = _run_all(*args, **kwargs)
+        details["part_seconds"] += sum(o.seconds for o in outcomes.values())
+        return outcomes
+
     data = without_idle_caps(data)
     links: list[np.ndarray] = []
     cache: dict[bytes, ComponentOutcome] = {}
@@ -1302,7 +1312,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # bounds is then a floor the others need only come within (known before they start, so runs
         # stay reproducible)
         plain = {i for i, c in enumerate(comps) if "fairness" not in objective or _plain(c)}
-        first = _run_all(comps, [(i, (share, end), None, None, None, None) for i in todo if i in plain],
+        first = run_all(comps, [(i, (share, end), None, None, None, None) for i in todo if i in plain],
                          settings, on_done, on_event)
         early[0] = None if len(plain) == len(comps) else \
             _fairness_floor(objective, [first[i] if i in first else cache[keys[i]] for i in plain])
@@ -1318,8 +1328,8 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     rest.remove(i)
             if reuse is not None:
                 details["reused"] = sum(k in reused for k in keys)
-        first.update(_run_all(comps, [(i, (share, end), None, None, None, early[0]) for i in rest],
-                              settings, on_done, on_event))
+        first.update(run_all(comps, [(i, (share, end), None, None, None, early[0]) for i in rest],
+                             settings, on_done, on_event))
         if reuse is not None:           # the first pass's proofs: a part's own, whatever the others do
             for i, outcome in first.items():
                 if outcome.status == "OPTIMAL" and outcome.capped is None:
@@ -1370,7 +1380,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                      if _proven_before(first[i], objective) is not None else None, _target(first[i], floor))
                     for i in again]
             unproven = {i for i in again if first[i].status != "OPTIMAL"}
-            for i, outcome in _run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
+            for i, outcome in run_all(comps, jobs, settings, on_event=on_event, later=unproven).items():
                 if outcome.grid is None:
                     continue
                 _keep_bound(outcome, first[i], objective)
@@ -1400,7 +1410,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
                     for i, o in enumerate(outcomes)
                     if o.goals["fairness"].value < worst and o.capped != worst and comps[i].fairness_groups
                     and _proven_before(o, objective) is not None]
-            for i, outcome in _run_all(comps, redo, settings).items():
+            for i, outcome in run_all(comps, redo, settings).items():
                 own = outcomes[i].goals["fairness"]
                 if outcome.grid is None or outcome.status != "OPTIMAL":
                     # the part keeps its own fairer schedule: valid, but later goals are not proven
@@ -1427,6 +1437,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         details["interrupted"] = True
     schedule = schedule_frame(data, grid)
     details["components"] = len(parts)
+    details["part_seconds"] = round(details["part_seconds"], 3)
     details["team_days"] = _team_days(data, grid)
     result = Result(status, schedule, goals=goals, solve_seconds=time.monotonic() - t_start,
                     build_seconds=build_seconds + sum(o.build_seconds for o in outcomes), details=details)
