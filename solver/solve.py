@@ -783,7 +783,8 @@ class _Search:
         adding cuts for long where CP-SAT's model of every rule finds a schedule at once (measured
         on generated 60,000's part of 40: no answer from the master in 20 s, CP-SAT's in 0.4 s). So
         that check gets ``STALL_SHARE`` of the time left, then CP-SAT half of the rest, then the
-        master. (Without ``least``, on the same instance, CP-SAT's turn cost more than it found.)
+        master. (Without ``least`` too, on the same instance's 215 such parts at 3 s each, CP-SAT's
+        turns cost more than they found: one part's deviation went from 0.70 to 10.62.)
         """
         rooms = self._shares
         local = self.local
@@ -1313,7 +1314,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
         # stay reproducible)
         plain = {i for i, c in enumerate(comps) if "fairness" not in objective or _plain(c)}
         first = run_all(comps, [(i, (share, end), None, None, None, None) for i in todo if i in plain],
-                         settings, on_done, on_event)
+                        settings, on_done, on_event)
         early[0] = None if len(plain) == len(comps) else \
             _fairness_floor(objective, [first[i] if i in first else cache[keys[i]] for i in plain])
         rest = [i for i in todo if i not in plain]
