@@ -73,6 +73,8 @@ REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is as
 FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
 OFFICE_RESERVE = 0.2     # of the time: kept by the first round for parts an office's broken desks link
 STALL_SHARE = 0.1        # of a part's time left: the shares' first fairness check, then CP-SAT's model half the rest (_fair_by_shares)
+EXPLAIN_MOST = 10.0      # seconds: the most an infeasible part's explanation takes (issue 4: ≤ 10 s)
+EXPLAIN_LEAST = 1.0      # seconds: what it gets when the search used the whole time limit
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
 
@@ -1398,7 +1400,7 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
             cache[keys[i]] = outcome
         outcomes = [cache[k] for k in keys]
         if any(o.status == "INFEASIBLE" for o in outcomes):
-            return _infeasible(stated, split(stated, parts), outcomes, t_start, build_seconds)
+            return _infeasible(stated, split(stated, parts), outcomes, t_start, build_seconds, time_limit)
         if any(o.grid is None for o in outcomes):
             return Result("UNKNOWN", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds)
 
@@ -1760,13 +1762,19 @@ def _team_days(data: ProblemData, grid: np.ndarray) -> dict[str, list[str]]:
     return out
 
 
-def _infeasible(data, comps, outcomes, t_start, build_seconds) -> Result:
-    """Why each component without a schedule has none: pre-checks, else a minimal set of clashing rules."""
+def _infeasible(data, comps, outcomes, t_start, build_seconds, time_limit: float) -> Result:
+    """Why each component without a schedule has none: pre-checks, else a minimal set of clashing rules.
+
+    The explanations share what is left of the time limit (each part at most EXPLAIN_MOST seconds,
+    at least EXPLAIN_LEAST): past it, a part's clash is reported as found, maybe not minimal."""
     from .explain import explain
 
+    end = t_start + time_limit
     infeasibility = []
     for comp, o in zip(comps, outcomes):
         if o.status == "INFEASIBLE":
-            infeasibility += explain(data, comp, first_clash=1 + max((f["clash"] for f in infeasibility), default=0))
+            budget = min(EXPLAIN_MOST, max(EXPLAIN_LEAST, end - time.monotonic()))
+            infeasibility += explain(data, comp, budget,
+                                     first_clash=1 + max((f["clash"] for f in infeasibility), default=0))
     return Result("INFEASIBLE", None, solve_seconds=time.monotonic() - t_start, build_seconds=build_seconds,
                   infeasibility=infeasibility)

@@ -57,6 +57,34 @@ def test_team_minimum_against_a_must_wfh_request(tmp_path):
     assert must["employees"] == ["E1"] and must["mode"] == "WFH"
 
 
+def test_the_explanation_shares_the_time_limit(tmp_path, monkeypatch):
+    # the clash above, solved with a 2 s limit: its explanation gets what is left of those 2 s
+    # (at least EXPLAIN_LEAST), not EXPLAIN_MOST; with a long limit, EXPLAIN_MOST
+    import importlib
+
+    solve_module = importlib.import_module("solver.solve")
+    from solver import explain as explain_module
+
+    people = [emp(f"E{i}", team="T") for i in range(4)]
+    inst = brute.write_instance(tmp_path, people, teams=[dict(team="T", unit="U", min_onsite=3)],
+                                leave=[dict(nip="E0", start="2023-09-05", end="2023-09-05")],
+                                requests=[dict(nip="E1", date="2023-09-05", mode="WFH", strength="must")])
+    budgets = []
+    original = explain_module.explain
+
+    def recorded(data, comp, time_limit=10.0, *args, **kwargs):
+        budgets.append(time_limit)
+        return original(data, comp, time_limit, *args, **kwargs)
+
+    monkeypatch.setattr(explain_module, "explain", recorded)
+    res = solve(inst, time_limit=2, workers=1, seed=0, check=False)
+    assert res.status == "INFEASIBLE" and len(budgets) == 1
+    assert solve_module.EXPLAIN_LEAST <= budgets[0] <= 2
+    budgets.clear()
+    assert solve(inst, time_limit=600, workers=1, seed=0, check=False).status == "INFEASIBLE"
+    assert budgets == [solve_module.EXPLAIN_MOST]
+
+
 def test_desks_against_team_minimum_one_clash_per_day(tmp_path):
     people = [emp(f"E{i}", team="T", office="O") for i in range(3)]
     inst = brute.write_instance(tmp_path, people, window=("2023-09-04", "2023-09-06"),
