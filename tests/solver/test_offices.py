@@ -67,3 +67,40 @@ def test_the_time_kept_for_linked_parts_goes_to_the_open_parts_while_no_desks_br
     first_end, last_end = passes[0][0], passes[-1][0]
     assert all(len(e) == 1 for e in passes)
     assert last_end - first_end > 0.5 and last_end - t0 <= 6
+
+
+def test_a_last_round_that_breaks_desks_is_dropped(tmp_path, monkeypatch):
+    import dataclasses
+
+    import numpy as np
+
+    # two units of four, an office of six desks: the cap keeps three of each unit's four on site, so
+    # the desks hold while each unit keeps its cap; a schedule with all eight on site breaks them
+    people = [dict(nip=f"{u}{i}", unit=u, category="adm", office="O") for u in "AB" for i in range(4)]
+    inst = brute.write_instance(tmp_path, people, window=("2023-09-04", "2023-09-05"), categories={"adm": "0.25"},
+                                offices=[dict(office="O", desks=6)], objective=["wfh"])
+    real = solve_module.solve_component
+    limit = 6.0
+    t0 = time.monotonic()
+    reclaim_after = t0 + 0.93 * limit - 0.5 - 0.2     # the run's deadline, less a margin (earlier rounds end ~1 s sooner)
+    sizes, faked = [], []
+
+    def component(comp, settings, deadline, *args, **kwargs):
+        out = real(comp, settings, deadline, *args, **kwargs)
+        sizes.append(len(comp.members))
+        if len(comp.members) == 8:             # the units linked (only if the round were kept)
+            return out
+        if deadline[1] < reclaim_after:        # as if no run proved its part: each stays open
+            return dataclasses.replace(out, status="FEASIBLE", capped=None)
+        # the last round, given the time kept for linked parts: a schedule that claims more but has
+        # everyone on site, so the office's desks break
+        faked.append(len(comp.members))
+        grid = np.where(out.grid < 0, out.grid, 0).astype(out.grid.dtype)
+        return dataclasses.replace(out, status="OPTIMAL", grid=grid,
+                                   goals={"wfh": solve_module.GoalOutcome(10**6, 10**6, True)})
+
+    monkeypatch.setattr(solve_module, "solve_component", component)
+    res = solve_module.solve(inst, time_limit=limit, workers=1)      # checked: the desks hold
+    assert faked, "the last round did not run"
+    assert res.status == "FEASIBLE" and res.kpis["wfh_days"] == 4     # the round before: one of each unit home a day
+    assert 8 not in sizes                  # the dropped round did not link the units into one part
