@@ -104,23 +104,32 @@ def mixed_instances(draw):
     return people, kwargs, trim
 
 
-@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(mixed_instances())
-def test_random_mixed_teams_match_the_brute_force(shares_first, case):
+def _matches_brute(case, calls: list) -> list | None:
+    """Solve a drawn case and hold it against the brute force: None if it has no schedule (and the
+    solver says so), else what ``calls`` gained meanwhile."""
     people, kwargs, trim = case
     with tempfile.TemporaryDirectory() as tmp:
         inst = _load_trimmed(Path(tmp), people, kwargs, trim)
         opt = brute.optimum(inst)
         if not opt.feasible:
-            event("infeasible")
             assert solve_module.solve(inst, time_limit=30, workers=1, seed=0, check=False).status == "INFEASIBLE"
-            return
-        before = len(shares_first)
+            return None
+        before = len(calls)
         assert_solver_matches_brute(inst, opt=opt)
-        event("on the shares path" if len(shares_first) > before else "settled before it")
-        if kwargs.get("pairs"):
-            event("with a pair" + (", preferences on the path" if True in shares_first[before:] else ""))
+        return calls[before:]
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mixed_instances())
+def test_random_mixed_teams_match_the_brute_force(shares_first, case):
+    new = _matches_brute(case, shares_first)
+    if new is None:
+        event("infeasible")
+        return
+    event("on the shares path" if new else "settled before it")
+    if case[1].get("pairs"):
+        event("with a pair" + (", preferences on the path" if True in new else ""))
 
 
 def test_the_random_cases_reach_the_path():
@@ -177,12 +186,17 @@ def stalled_master(monkeypatch):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(mixed_instances())
 def test_a_stalled_first_check_still_reaches_the_brute_force(stalled_master, case):
-    people, kwargs, trim = case
-    with tempfile.TemporaryDirectory() as tmp:
-        inst = _load_trimmed(Path(tmp), people, kwargs, trim)
-        opt = brute.optimum(inst)
-        if not opt.feasible:
-            return
-        before = len(stalled_master)
-        assert_solver_matches_brute(inst, opt=opt)
-        event("the first check gave up" if len(stalled_master) > before else "not on the path")
+    new = _matches_brute(case, stalled_master)
+    event("infeasible" if new is None else "the first check gave up" if new else "not on the path")
+
+
+def test_a_stalled_first_check_on_a_mixed_team(tmp_path, stalled_master):
+    # the mixed team of test_mixed_team_fairness_and_preferences, without requests: its network's least
+    # deviation first checked by CP-SAT's model (the master's check given no time)
+    people = [emp("a1", category="a", team="T"), emp("a2", category="a"), emp("a3", category="a", team="T"),
+              emp("b1", category="b", team="T"), emp("b2", category="b")]
+    inst = brute.write_instance(tmp_path, people, window=(day(0), day(2)), categories={"a": "0.67", "b": "0.5"},
+                                teams=[dict(team="T", unit="U", min_onsite=2)],
+                                objective=["wfh", "fairness"])
+    assert_solver_matches_brute(inst)
+    assert stalled_master
