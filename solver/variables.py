@@ -72,14 +72,24 @@ class Variables:
                 out[i, d] = c if isinstance(c, int) else int(solver.BooleanValue(c))
         return out
 
-    def hint(self, model: cp_model.CpModel, solution: np.ndarray) -> None:
-        """The solution as the model's hint (written in bulk: one AddHint per cell costs 10× more)."""
+    def grid_of(self, values: np.ndarray) -> np.ndarray:
+        """The schedule given by the values of the model's variables (indexed as in its proto)."""
+        rows, days, index = self._free()
+        out = np.where(self.fixed == 2, 0, self.fixed).astype(np.int8)
+        out[rows, days] = (np.asarray(values)[index] == 1).astype(np.int8)
+        return out
+
+    def _free(self) -> tuple:
         if self._free_arrays is None:
             self._free_arrays = (np.array([i for i, _, _ in self.free], dtype=np.int64),
                                  np.array([d for _, d, _ in self.free], dtype=np.int64),
-                                 [var.Index() for _, _, var in self.free])
-        rows, days, index = self._free_arrays
+                                 np.array([var.Index() for _, _, var in self.free], dtype=np.int64))
+        return self._free_arrays
+
+    def hint(self, model: cp_model.CpModel, solution: np.ndarray) -> None:
+        """The solution as the model's hint (written in bulk: one AddHint per cell costs 10× more)."""
+        rows, days, index = self._free()
         model.ClearHints()
         hint = model.Proto().solution_hint
-        hint.vars.extend(index)
+        hint.vars.extend(index.tolist())
         hint.values.extend((solution[rows, days] == 1).astype(np.int64).tolist())

@@ -1,0 +1,120 @@
+"""HiGHS' MIP on the CP-SAT model (solver.lp): its optimum against CP-SAT's and the brute force.
+
+Parts whose teams span cap groups ask HiGHS for a request goal's optimum when CP-SAT's
+short searches at the bound give no answer. Here those searches are made to give none, so
+every such part takes the path, and the result must still be the brute force's optimum.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from ortools.sat.python import cp_model
+
+sys.path.insert(0, str(Path(__file__).parent))
+import brute  # noqa: E402
+from test_optimality import assert_solver_matches_brute, day, emp  # noqa: E402
+from test_shares import _matches_brute, mixed_instances  # noqa: E402
+
+import importlib  # noqa: E402
+
+lp = importlib.import_module("solver.lp")
+solve_module = importlib.import_module("solver.solve")
+
+
+def _knapsack(capacities=(7, 9), seed=3):
+    """Two knapsack rows over 12 Booleans, a bounded integer tied to them: every constraint linear."""
+    import random
+    rng = random.Random(seed)
+    m = cp_model.CpModel()
+    x = [m.NewBoolVar(f"x{i}") for i in range(12)]
+    for cap in capacities:
+        m.Add(sum(rng.randint(1, 5) * v for v in x) <= cap)
+    total = m.NewIntVar(0, 12, "total")
+    m.Add(total == sum(x))
+    m.Add(total >= 2)
+    weights = [rng.randint(-2, 6) for _ in x]
+    return m, x, weights
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_best_reaches_cp_sat_optimum_and_keeps_every_constraint(seed):
+    m, x, weights = _knapsack(seed=seed)
+    status, values, bound = lp.best(m, x, weights, seconds=10)
+    assert status == "OPTIMAL"
+    reference = m.clone()
+    reference.Maximize(sum(w * v for w, v in zip(weights, x)))
+    solver = cp_model.CpSolver()
+    assert solver.Solve(reference) == cp_model.OPTIMAL
+    assert bound == int(solver.ObjectiveValue())
+    assert sum(w * int(values[v.Index()]) for w, v in zip(weights, x)) == bound
+    check = m.clone()                     # the values keep every constraint of the model
+    for v in x:
+        check.Add(v == int(values[v.Index()]))
+    assert cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def test_best_says_infeasible_and_leaves_other_models_alone():
+    m, x, weights = _knapsack()
+    m.Add(sum(x) >= 13)
+    assert lp.best(m, x, weights, seconds=10)[0] == "INFEASIBLE"
+    m, x, weights = _knapsack()
+    m.AddBoolOr([x[0], x[1]])            # not a linear constraint: not asked
+    assert lp.best(m, x, weights, seconds=10) == ("UNKNOWN", None, None)
+    m, x, weights = _knapsack()
+    assert lp.best(m, [x[0].Not()], [1], seconds=10) == ("UNKNOWN", None, None)
+
+
+def test_highs_prints_nothing_on_standard_output():
+    """HiGHS' banner would land in the CLI's output (and in piped CSV)."""
+    code = "from solver import lp; lp._highs(); lp._highs(); print('done')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout == "done\n"
+
+
+@pytest.fixture
+def mip_path(monkeypatch):
+    """CP-SAT's searches at a request goal's bound give no answer and no restricted network's
+    schedule is at hand, so the goal goes to HiGHS; record what HiGHS answered."""
+    answers = []
+    monkeypatch.setattr(solve_module._Search, "_probe", lambda self, constraint, seconds, plain_later=False: "UNKNOWN")
+    monkeypatch.setattr(solve_module._Search, "_restricted_best", lambda self, *args, **kwargs: None)
+    original = lp.best
+
+    def recorded(*args, **kwargs):
+        out = original(*args, **kwargs)
+        answers.append(out[0])
+        return out
+
+    monkeypatch.setattr(lp, "best", recorded)
+    return answers
+
+
+def test_mixed_team_preferences_by_highs(tmp_path, mip_path):
+    # one team across two cap groups, room 1 a day: requests pull b1 and a1 home on the same days
+    people = [emp("a1", category="a", team="T"), emp("a2", category="a"), emp("a3", category="a", team="T"),
+              emp("b1", category="b", team="T"), emp("b2", category="b")]
+    inst = brute.write_instance(tmp_path, people, window=(day(0), day(2)), categories={"a": "0.67", "b": "0.5"},
+                                teams=[dict(team="T", unit="U", min_onsite=2)],
+                                requests=[dict(nip="b1", date=day(1), mode="WFH"),
+                                          dict(nip="a1", date=day(1), mode="WFH", weight="2"),
+                                          dict(nip="a3", date=day(0), mode="WFO")],
+                                objective=["wfh", "fairness", "preferences"])
+    assert_solver_matches_brute(inst)
+    assert "OPTIMAL" in mip_path
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mixed_instances())
+def test_random_mixed_teams_by_highs_match_the_brute_force(mip_path, case):
+    new = _matches_brute(case, mip_path)
+    if new is None:
+        event("infeasible")
+        return
+    event("HiGHS answered: " + ", ".join(sorted(set(new))) if new else "settled before it")
