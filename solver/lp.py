@@ -15,6 +15,7 @@ import math
 import os
 import threading
 
+import highspy
 import numpy as np
 from ortools.sat.python import cp_model
 
@@ -26,7 +27,6 @@ _quiet = [False]
 def _highs():
     """A Highs instance, silent (its first construction in a process prints a banner on stdout,
     which is the CLI's: that write goes to /dev/null)."""
-    import highspy
     with _banner:
         if _quiet[0]:
             return highspy.Highs()
@@ -43,31 +43,22 @@ def _highs():
         return h
 
 
-def available() -> bool:
-    try:
-        import highspy  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def best(model: cp_model.CpModel, variables: list, weights: list[int], seconds: float,
          seed: int = 0) -> tuple[str, np.ndarray | None, int | None]:
     """Maximize ``Σ weights × variables`` over the model's schedules for at most ``seconds``.
 
     Returns (status, the values of the model's variables or None, an upper bound of the sum or
     None); status is "OPTIMAL" (the values reach the bound), "FEASIBLE", "INFEASIBLE" or
-    "UNKNOWN". Not asked ("UNKNOWN") when the model states anything but linear constraints."""
-    if seconds <= 0 or not variables or not available():
+    "UNKNOWN". With no variables, any schedule of the model (a check). Not asked ("UNKNOWN") when
+    the model states anything but linear constraints."""
+    if seconds <= 0:
         return "UNKNOWN", None, None
     proto = model.Proto()
     if any(not c.has_linear() or len(c.enforcement_literal) for c in proto.constraints):
         return "UNKNOWN", None, None
     index = np.array([v.Index() for v in variables], dtype=np.int64)
-    if index.min() < 0:
+    if len(index) and index.min() < 0:
         return "UNKNOWN", None, None
-    import highspy
-
     n = len(proto.variables)
     domains = [list(v.domain) for v in proto.variables]     # (the proto's fields take no negative index)
     lo = np.array([d[0] for d in domains], dtype=float)

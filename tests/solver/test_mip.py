@@ -118,3 +118,24 @@ def test_random_mixed_teams_by_highs_match_the_brute_force(mip_path, case):
         event("infeasible")
         return
     event("HiGHS answered: " + ", ".join(sorted(set(new))) if new else "settled before it")
+
+
+def test_a_stalled_first_check_goes_to_highs(tmp_path, monkeypatch):
+    """The fairness check the master stalls on (given no time) is HiGHS' first: a check on the model
+    (no goal to maximize); the search must still reach the brute force's optimum."""
+    monkeypatch.setattr(solve_module, "STALL_SHARE", 0.0)
+    asked = []
+    original = lp.best
+
+    def recorded(model, variables, weights, seconds, seed=0):
+        out = original(model, variables, weights, seconds, seed)
+        asked.append((len(variables), out[0]))
+        return out
+
+    monkeypatch.setattr(lp, "best", recorded)
+    people = [emp("a1", category="a", team="T"), emp("a2", category="a"), emp("a3", category="a", team="T"),
+              emp("b1", category="b", team="T"), emp("b2", category="b")]
+    inst = brute.write_instance(tmp_path, people, window=(day(0), day(2)), categories={"a": "0.67", "b": "0.5"},
+                                teams=[dict(team="T", unit="U", min_onsite=2)], objective=["wfh", "fairness"])
+    assert_solver_matches_brute(inst)
+    assert asked and all(n == 0 and status in ("OPTIMAL", "INFEASIBLE") for n, status in asked), asked
