@@ -1553,17 +1553,23 @@ def _previous_grid(comp: ComponentData) -> np.ndarray:
 
 
 def _cut_runs(grid: np.ndarray, forced: np.ndarray, k: int) -> np.ndarray:
-    """The schedule with each run of more than ``k`` WFH days cut by a day at the office (a free
-    cell; leave days neither count nor break a run, as in rule 6). More WFO keeps the caps, team
-    minimums and weekly WFO; desks and together pairs are for the caller to check."""
+    """The schedule with each run of more than ``k`` WFH days cut by a day at the office: the last
+    free cell of the k + 1 days that make it too long (the day itself may be a must-WFH day); leave
+    days neither count nor break a run, as in rule 6. More WFO keeps the caps, team minimums and
+    weekly WFO; desks, together pairs and runs of fixed WFH days alone are for the caller to check."""
     out = grid.copy()
     for i, row in enumerate(out):
-        run = 0
+        run: list[int] = []                  # the present days of the current run of WFH
         for d in np.flatnonzero(row >= 0):
-            run = run + 1 if row[d] == 1 else 0
-            if run > k and forced[i, d] < 0:
-                row[d] = 0
-                run = 0
+            if row[d] != 1:
+                run = []
+                continue
+            run.append(int(d))
+            if len(run) > k:
+                free = [x for x in run[-(k + 1):] if forced[i, x] < 0]
+                if free:
+                    row[free[-1]] = 0
+                    run = run[run.index(free[-1]) + 1:]
     return out
 
 

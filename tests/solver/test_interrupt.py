@@ -79,8 +79,33 @@ def test_cut_runs_leaves_no_run_longer_than_the_limit_and_keeps_fixed_cells():
     grid = np.array([[1, 1, 1, 1, 1, -1, 1, 1],
                      [1, 1, 1, 0, 1, 1, 1, 1]], dtype=np.int8)
     forced = np.full(grid.shape, -1, dtype=np.int8)
-    forced[1, 2] = 1                                   # a must-WFH day cannot be the one cut
+    forced[1, 2] = 1                                   # a must-WFH day cannot be the one cut: the day before is
     cut = solve_module._cut_runs(grid, forced, 2)
     assert cut.tolist() == [[1, 1, 0, 1, 1, -1, 0, 1],   # the leave day neither counts nor breaks the run
-                            [1, 1, 1, 0, 1, 1, 0, 1]]
+                            [1, 0, 1, 0, 1, 1, 0, 1]]
     assert grid[0, 2] == 1                              # the input is not changed
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cut_runs_keeps_rule_6_around_must_wfh_days(seed):
+    """Random rows with leave and must-WFH days (never k + 1 of them in a row): no run of present
+    days is longer than k after the cut, and only free WFH cells changed (to WFO)."""
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(1, 4))
+    grid = rng.choice(np.array([1, 1, 1, 0, -1], dtype=np.int8), size=(6, 30))
+    forced = np.where((grid == 1) & (rng.random(grid.shape) < 0.3), 1, -1).astype(np.int8)
+    for row, fixed in zip(grid, forced):          # at most k fixed WFH days in a row
+        present = np.flatnonzero(row >= 0)
+        streak = 0
+        for d in present:
+            streak = streak + 1 if fixed[d] == 1 else 0
+            if streak > k:
+                fixed[d], streak = -1, 0
+    cut = solve_module._cut_runs(grid, forced, k)
+    changed = cut != grid
+    assert ((grid[changed] == 1) & (cut[changed] == 0) & (forced[changed] < 0)).all()
+    for row in cut:
+        run = 0
+        for v in row[row >= 0]:
+            run = run + 1 if v == 1 else 0
+            assert run <= k
