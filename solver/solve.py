@@ -75,6 +75,7 @@ OFFICE_RESERVE = 0.2     # of the time: kept by the first round for parts an off
 STALL_SHARE = 0.1        # of a part's time left: the shares' first fairness check, then CP-SAT's model half the rest (_fair_by_shares)
 EXPLAIN_MOST = 10.0      # seconds: the most an infeasible part's explanation takes (issue 4: ≤ 10 s)
 EXPLAIN_LEAST = 1.0      # seconds: what it gets when the search used the whole time limit
+CHECK_SHARE = 0.5        # of a part's time left: HiGHS' turn at a fairness check (_check_by_mip)
 MIP_SHARE = 0.75         # of a part's time left: HiGHS' search for a request goal's optimum (_by_mip)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
@@ -272,6 +273,10 @@ class _Search:
                 self.solution = grid
                 self.flow_state = "relaxed"
                 return self._maximize(goal, most)
+            found = self._wfh_by_mip()
+            if found is not None:
+                self.flow_state = "relaxed" if found == most else None
+                return self._maximize(goal, found)
             status, outcome = self._maximize(goal, None)
             self.flow_state = "relaxed" if outcome is not None and outcome.value == most else None
             return status, outcome
@@ -389,6 +394,34 @@ class _Search:
                     if self.solution is not None and self._preferences_met(self.solution, requests) >= bound:
                         return bound
         return None
+
+    def _check_by_mip(self) -> str | None:
+        """The model as it stands (a fairness check) by HiGHS' MIP solver, for CHECK_SHARE of the time
+        left: "FEASIBLE" (its schedule, which the model allows, kept), "INFEASIBLE", or None when it
+        gives no answer (CP-SAT's turn). Measured on generated 60,000 with rule 6: fairness took 75%
+        of CP-SAT's time there, 10 of 60 parts unproven in 5 s."""
+        status, values, _ = lp.best(self.model, [], [], CHECK_SHARE * max(self.deadline - time.monotonic(), 0),
+                                    self.seed)
+        if status == "INFEASIBLE":
+            return status
+        if values is not None and self.allows(grid := self.cells.grid_of(values)):
+            self.solution = grid
+            return "FEASIBLE"
+        return None
+
+    def _wfh_by_mip(self) -> int | None:
+        """Goal `wfh` by HiGHS' MIP solver on the model, for MIP_SHARE of the time left: its optimum
+        if HiGHS proves one with a schedule the model allows (kept), else None (a schedule it found
+        is kept as CP-SAT's first guess). Measured on generated 60,000 with rule 6: its parts of 383
+        and 123 employees proven in 1.7 s and 0.5 s, where CP-SAT had no proof in 18 s."""
+        variables, weights, _ = goal_expression("wfh", self.comp, self.cells)
+        status, values, _ = lp.best(self.model, variables, weights,
+                                    MIP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed)
+        if values is None or not self.allows(grid := self.cells.grid_of(values)):
+            return None
+        if self.solution is None or (grid == 1).sum() > (self.solution == 1).sum():
+            self.solution = grid
+        return int((grid == 1).sum()) if status == "OPTIMAL" else None
 
     def _by_mip(self, goal: str, requests, bound: int) -> tuple[int | None, int]:
         """A request goal by HiGHS' MIP solver on the model (:mod:`solver.lp`), for MIP_SHARE of the
@@ -698,7 +731,7 @@ class _Search:
                         return "OPTIMAL", GoalOutcome(value, value, True)
             else:
                 self.flow_state = None
-            status = self.run()
+            status = self._check_by_mip() or self.run()
             if status not in ("OPTIMAL", "FEASIBLE"):
                 return status, None
             value = fair.deviation(self.solution, self.local)
@@ -747,7 +780,7 @@ class _Search:
                 if self.solution is not None and fair.deviation(self.solution, local) <= self._within(z):
                     value = fair.deviation(self.solution, local)
                     return "OPTIMAL", GoalOutcome(value, z, value == z)
-                status = self.run_hinted(grid)
+                status = self._check_by_mip() or self.run_hinted(grid)
                 if status in ("OPTIMAL", "FEASIBLE"):
                     value = fair.deviation(self.solution, local)   # above z only within a target
                     return "OPTIMAL", GoalOutcome(value, z, value == z)
@@ -767,7 +800,7 @@ class _Search:
 
         def probe_model(limits):
             self._limit(limits)
-            status = self.run()
+            status = self._check_by_mip() or self.run()
             return status, (self.solution if status in ("OPTIMAL", "FEASIBLE") else None)
 
         guess = None if lower is not None else fair.guess(self.solution, local)

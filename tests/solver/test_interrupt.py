@@ -70,9 +70,23 @@ def test_out_of_time_before_any_search_still_gives_a_schedule_with_rule_6(tmp_pa
                                max_consecutive_wfh=2)
     inst = Instance.load(folder)
     monkeypatch.setattr(solve_module._Search, "run", lambda self, *args, **kwargs: "UNKNOWN")
+    monkeypatch.setattr(solve_module.lp, "best", lambda *args, **kwargs: ("UNKNOWN", None, None))  # HiGHS too
     res = solve_module.solve(inst, time_limit=30, workers=1)      # solve's checker: ScheduleRejected if broken
     assert res.status == "FEASIBLE"
     assert (res.schedule["mode"] == "WFH").sum() > 0
+
+
+def test_highs_answers_when_every_cp_sat_search_runs_out_of_time(tmp_path, monkeypatch):
+    # rule 6 breaks the network: with CP-SAT out of time, HiGHS' MIP on the same model still proves
+    # every goal, and its schedules pass the model's check and solve's independent checker
+    folder = generate_instance(tmp_path / "inst", employees=120, units=3, seed=5, hybrid_rules=False,
+                               max_consecutive_wfh=2)
+    inst = Instance.load(folder)
+    honest = solve_module.solve(inst, time_limit=60, workers=1)
+    monkeypatch.setattr(solve_module._Search, "run", lambda self, *args, **kwargs: "UNKNOWN")
+    res = solve_module.solve(inst, time_limit=60, workers=1)
+    assert honest.status == "OPTIMAL" and res.status == "OPTIMAL"
+    assert [(g.goal, g.value, g.proven) for g in res.goals] == [(g.goal, g.value, g.proven) for g in honest.goals]
 
 
 def test_cut_runs_leaves_no_run_longer_than_the_limit_and_keeps_fixed_cells():
