@@ -397,8 +397,47 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
             continue
         forbid[ib, both & (grid[ia] == 1)] = True
         forbid[ia, both & (grid[ia] != 1)] = True
+    if comp.data.max_consecutive_wfh is not None:
+        _break_runs(comp, grid, forbid, home, comp.data.max_consecutive_wfh)
     split = _split_rooms(comp, relaxed, grid, forbid, share_out, home)
     return build(comp, forbid=forbid, split=split, home=home)
+
+
+def _break_runs(comp: ComponentData, grid: np.ndarray, forbid: np.ndarray, home: np.ndarray, k: int) -> None:
+    """Rule 6 as office days: keep at WFO (in ``forbid``) one cell of every k + 1 present days in a
+    row that have no office day yet, so that no schedule of the network has a longer WFH run. Each
+    is the window's last cell that ``grid`` has in the office (it stays a schedule of the network),
+    else its last free one (the max flow then sends that day home elsewhere)."""
+    data = comp.data
+    members = comp.members
+    present = data.present[members]
+    forced = data.forced[members]
+    office = present & ((forced == 0) | forbid)
+    movable = present & (forced == -1) & ~home
+    for r in range(len(members)):
+        days = np.flatnonzero(present[r])
+        if len(days) <= k or _runs_ok(office[r, days], k):
+            continue
+        last = -1                      # where the last office day is, among the present days
+        for j, d in enumerate(days):
+            if office[r, d]:
+                last = j
+                continue
+            if j - last <= k:
+                continue
+            window = [x for x in range(last + 1, j + 1) if movable[r, days[x]]]
+            if not window:             # every day of it fixed at home: the schedule's check says so
+                last = j
+                continue
+            at_office = [x for x in window if grid[r, days[x]] != 1]
+            last = at_office[-1] if at_office else window[-1]
+            forbid[r, days[last]] = True
+
+
+def _runs_ok(office: np.ndarray, k: int) -> bool:
+    """No k + 1 days in a row without an office day."""
+    gaps = np.diff(np.concatenate(([-1], np.flatnonzero(office), [len(office)])))
+    return bool((gaps <= k + 1).all())
 
 
 def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, team_days: dict | None = None):

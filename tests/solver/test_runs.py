@@ -1,0 +1,77 @@
+"""Rule 6 (max consecutive WFH) in the restricted network: office days that break every longer run
+(solver.flow._break_runs), so that the network's schedules keep the rule."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+import brute  # noqa: E402
+from test_optimality import day, emp  # noqa: E402
+
+from models.generate import generate_instance  # noqa: E402
+from models import Instance  # noqa: E402
+from solver import flow  # noqa: E402
+from solver.data import compile_instance, components, split, without_idle_caps  # noqa: E402
+
+
+def _longest_run(row: np.ndarray) -> int:
+    """The longest WFH run over the present days (leave does not break a run, as in rule 6)."""
+    best = run = 0
+    for mode in row[row >= 0]:
+        run = run + 1 if mode == 1 else 0
+        best = max(best, run)
+    return best
+
+
+def test_a_restricted_network_breaks_every_run_longer_than_rule_6(tmp_path):
+    # two who may both be home every day of two weeks, at most 2 WFH days in a row, no rule 7: the
+    # relaxed network sends them home every day; the restricted one keeps every third day at the
+    # office, which is the most rule 6 allows (7 of 10 days each)
+    people = [emp("A", category="free"), emp("B", category="free")]
+    inst = brute.write_instance(tmp_path, people, categories={"free": "1"}, window=(day(0), day(11)),
+                                rules={"max_consecutive_wfh": 2, "min_wfo_per_week": 0}, objective=["wfh"])
+    data = compile_instance(inst)
+    (comp,) = split(data, components(data, link_offices=False, extra_links=[]))
+    relaxed = flow.build(comp)
+    assert relaxed.max_flow + int(relaxed.constant_wfh.sum()) == 20
+    assert not relaxed.keeps_every_rule(relaxed.max_flow_grid)
+    restricted = flow.restrict(comp, relaxed, relaxed.max_flow_grid)
+    grid = restricted.max_flow_grid
+    assert restricted.keeps_every_rule(grid)
+    assert [_longest_run(row) for row in grid] == [2, 2]
+    assert restricted.max_flow + int(restricted.constant_wfh.sum()) == 14
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_schedule_of_a_restricted_network_keeps_rule_6_and_the_shape_stays_one(tmp_path, seed):
+    # generated parts with rule 6 on: the restricted network's max flow and its random-cost
+    # min-cost schedules keep rule 6; and restricted after a schedule that keeps rule 6, the network
+    # still holds that schedule, so its max flow never falls below it
+    folder = generate_instance(tmp_path / "inst", employees=200, units=4, seed=seed, hybrid_rules=False,
+                               max_consecutive_wfh=3)
+    data = without_idle_caps(compile_instance(Instance.load(folder)))
+    comps = split(data, components(data, link_offices=False, extra_links=[]))
+    rng = np.random.default_rng(seed)
+    checked = 0
+    for comp in comps:
+        relaxed = flow.build(comp)
+        if relaxed is None or relaxed.mixed:
+            continue
+        k = comp.data.max_consecutive_wfh
+        restricted = flow.restrict(comp, relaxed, relaxed.max_flow_grid)
+        assert restricted is not None
+        shape = restricted.max_flow_grid
+        assert max(_longest_run(row) for row in shape) <= k
+        n = len(comp.members)
+        costs = rng.integers(-5, 6, size=len(restricted.cell_arcs)).astype(np.int64)
+        cheapest = restricted.cheapest(costs, np.zeros(n, dtype=np.int64), np.full(n, 10 ** 6, dtype=np.int64))
+        assert cheapest is not None and max(_longest_run(row) for row in cheapest) <= k
+        again = flow.restrict(comp, relaxed, shape)
+        assert again.max_flow >= restricted.max_flow
+        assert max(_longest_run(row) for row in again.max_flow_grid) <= k
+        checked += 1
+    assert checked >= 2
