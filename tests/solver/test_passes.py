@@ -233,3 +233,46 @@ def test_a_second_run_keeps_the_first_run_s_fairness_bound():
     other = outcome("FEASIBLE", wfh=(9, 10, False), fairness=(Fraction(4), Fraction(0), False))
     solve_module._keep_bound(other, first, OBJECTIVE)
     assert other.goals["fairness"].bound == 0
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_a_network_floor_never_exceeds_the_brute_force_fairness(case):
+    """The floor the parts' networks give before they are solved (_network_floor) is a lower bound
+    of the whole schedule's least deviation, among the schedules with the most WFH days."""
+    from solver.data import compile_instance, components, split, without_idle_caps
+
+    people, kwargs, trim = case
+    kwargs = dict(kwargs, objective=["wfh", "fairness"])
+    with tempfile.TemporaryDirectory() as tmp:
+        inst = _load_trimmed(Path(tmp), people, kwargs, trim)
+        opt = brute.optimum(inst)
+        if not opt.feasible:
+            return
+        data = without_idle_caps(compile_instance(inst))
+        comps = split(data, components(data, link_offices=False, extra_links=[]))
+        floor, setter = solve_module._network_floor(comps, list(range(len(comps))), solve_module.Settings(workers=1),
+                                                    Fraction(-1))
+        event("a part's network sets the floor" if setter is not None else "no network bound counts")
+        assert floor <= opt.values["fairness"]
+        if setter is not None:
+            assert floor == solve_module.network_bound(comps[setter], solve_module.Settings(workers=1))
+
+
+def test_the_network_floor_changes_no_goal_value(tmp_path, monkeypatch):
+    # generated parts, some with teams across cap groups: solved with and without the floor the
+    # networks give before the parts start, the same goal values, each proven
+    from models import Instance
+    from models.generate import generate_instance
+
+    inst = Instance.load(generate_instance(tmp_path / "inst", employees=600, units=8, seed=1, hybrid_rules=False))
+    floors = []
+    real = solve_module._network_floor
+    monkeypatch.setattr(solve_module, "_network_floor", lambda *a: floors.append(real(*a)) or floors[-1])
+    with_floor = solve_module.solve(inst, time_limit=60, workers=1)
+    monkeypatch.setattr(solve_module, "_network_floor", lambda comps, todo, settings, floor: (floor, None))
+    without = solve_module.solve(inst, time_limit=60, workers=1)
+    assert with_floor.status == without.status == "OPTIMAL"
+    assert [(g.goal, g.value) for g in with_floor.goals] == [(g.goal, g.value) for g in without.goals]
+    assert floors and floors[0][1] is not None          # a network did raise the floor here
