@@ -462,41 +462,54 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     home = np.zeros(forbid.shape, dtype=bool) if home is None else home
     free = present & (forced == -1) & ~forbid & ~home
     const = present & ((forced == 1) | home)
+    at_home = grid == 1
     group_of = relaxed.group_of
+    G = len(comp.cap_groups)
     by_day: dict[int, list] = {}
     for ti, d, touched in relaxed.mixed:
         by_day.setdefault(d, []).append((ti, touched))
     in_team = np.zeros(len(members), dtype=bool)
     for rows in relaxed.team_rows:
         in_team[rows] = True
-    loose = np.flatnonzero(~in_team)
+    # the day-by-day counts, once: each group's fixed WFH days, each team's, and per (team, group) part
+    # its free cells, its cells at home in grid and those of them free; each group's free cells outside teams
+    group_const = np.array([const[group_of == gi].sum(axis=0) for gi in range(G)], dtype=np.int64).reshape(G, -1)
+    loose_free = np.array([free[~in_team & (group_of == gi)].sum(axis=0) for gi in range(G)],
+                          dtype=np.int64).reshape(G, -1)
+    team_const, parts = {}, {}
+    for ti, rows in enumerate(relaxed.team_rows):
+        if not len(rows):
+            continue
+        team_const[ti] = const[rows].sum(axis=0)
+        of = group_of[rows]
+        parts[ti] = {int(gi): (free[rows[of == gi]].sum(axis=0), at_home[rows[of == gi]].sum(axis=0),
+                               (at_home & free)[rows[of == gi]].sum(axis=0)) for gi in np.unique(of)}
     split = {}
     for d, mixed_teams in by_day.items():
         tails, heads, caps, costs = [], [], [], []
-        group_node = {gi: 2 + gi for gi in range(len(comp.cap_groups))}
-        nxt = 2 + len(comp.cap_groups)
+        group_node = {gi: 2 + gi for gi in range(G)}
+        nxt = 2 + G
         for gi, g in enumerate(comp.cap_groups):
-            rows = np.flatnonzero(group_of == gi)
             tails.append(group_node[gi]); heads.append(1)
-            caps.append(int(g.limit[d]) - int(const[rows, d].sum())); costs.append(0)
+            caps.append(int(g.limit[d]) - int(group_const[gi, d])); costs.append(0)
         part_arcs = {}
         for ti, t in enumerate(comp.teams):
-            rows = relaxed.team_rows[ti]
-            if not len(rows):
+            if ti not in parts:
                 continue
             team_node, nxt = nxt, nxt + 1
             binding = t.need[d] > 0
-            room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum()) if binding else len(rows)
+            room = int(t.present[d]) - int(t.need[d]) - int(team_const[ti][d]) if binding else len(relaxed.team_rows[ti])
             tails.append(0); heads.append(team_node); caps.append(max(room, 0)); costs.append(0)
-            for gi in sorted({int(group_of[r]) for r in rows if free[r, d]}):
-                part = rows[group_of[rows] == gi]
-                used = int((grid[part, d] == 1).sum())
-                size = int(free[part, d].sum())
+            for gi, (size_, used_, _) in sorted(parts[ti].items()):
+                size = int(size_[d])
+                if not size:
+                    continue
+                used = int(used_[d])
                 part_arcs[(ti, gi)] = (len(tails), len(tails) + 1)
                 tails += [team_node, team_node]; heads += [group_node[gi]] * 2
                 caps += [min(used, size), size - min(used, size)]; costs += [-1, 0]
-        for gi in range(len(comp.cap_groups)):
-            size = int(free[loose[group_of[loose] == gi], d].sum()) if len(loose) else 0
+        for gi in range(G):
+            size = int(loose_free[gi, d])
             if size:
                 tails.append(0); heads.append(group_node[gi]); caps.append(size); costs.append(0)
         if min(caps, default=0) < 0:          # (a day the fixed cells already break: not shared out)
@@ -513,13 +526,13 @@ def _split_rooms(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
                 continue
         for ti, touched in mixed_teams:
             t = comp.teams[ti]
-            rows = relaxed.team_rows[ti]
-            room = int(t.present[d]) - int(t.need[d]) - int(const[rows, d].sum())
-            used = {gi: int(((grid[rows, d] == 1) & free[rows, d] & (group_of[rows] == gi)).sum()) for gi in touched}
+            room = int(t.present[d]) - int(t.need[d]) - int(team_const[ti][d])
+            of_team = parts.get(ti, {})
+            used = {gi: int(of_team[gi][2][d]) if gi in of_team else 0 for gi in touched}
             if sum(used.values()) <= room:      # grid keeps this team-day: keep its use, share the rest
                 shares = dict(used)
                 spare = room - sum(used.values())
-                size = {gi: int((free[rows, d] & (group_of[rows] == gi)).sum()) for gi in touched}
+                size = {gi: int(of_team[gi][0][d]) if gi in of_team else 0 for gi in touched}
                 while spare > 0:                 # the rest, one place at a time, to the part with most unused cells
                     gi = max(touched, key=lambda g: (size[g] - shares[g], -g))
                     if size[gi] <= shares[gi]:

@@ -69,6 +69,25 @@ def test_best_says_infeasible_and_leaves_other_models_alone():
     assert lp.best(m, [x[0].Not()], [1], seconds=10) == ("UNKNOWN", None, None)
 
 
+def test_constraints_added_after_a_call_count_and_domains_are_read_each_time():
+    # the rows are kept on the model between calls: a constraint added later must still bind, a
+    # variable's domain changed in place (fairness limits) must be read again, and a domain with
+    # holes gives its last value as the upper bound
+    m = cp_model.CpModel()
+    x = m.NewIntVarFromDomain(cp_model.Domain.FromIntervals([[0, 1], [3, 9]]), "x")
+    y = m.NewIntVar(0, 5, "y")
+    m.Add(x + y <= 12)
+    assert lp.best(m, [x, y], [1, 1], seconds=10)[2] == 12
+    m.Add(y <= 1)
+    status, values, bound = lp.best(m, [x, y], [1, 1], seconds=10)
+    assert (status, bound) == ("OPTIMAL", 10) and values[x.Index()] == 9
+    m.Proto().variables[x.Index()].domain[3] = 4          # as Fairness.limit does
+    assert lp.best(m, [x, y], [1, 1], seconds=10)[2] == 5
+    b = m.NewBoolVar("b")
+    m.Add(y == 0).OnlyEnforceIf(b)                         # enforced: from now on not asked
+    assert lp.best(m, [x, y], [1, 1], seconds=10) == ("UNKNOWN", None, None)
+
+
 def test_highs_prints_nothing_on_standard_output():
     """HiGHS' banner would land in the CLI's output (and in piped CSV)."""
     code = "from solver import lp; lp._highs(); lp._highs(); print('done')"
