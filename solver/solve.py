@@ -877,13 +877,11 @@ class _Search:
                 if status != "UNKNOWN" or _STOP.is_set():
                     return status, grid
                 self._limit(limits)
-                status, values, _ = lp.best(self.model, [], [], 0.5 * max(self.deadline - time.monotonic(), 0),
-                                            self.seed)
+                status = self._check_by_mip()
                 if status == "INFEASIBLE":
                     return status, None
-                if values is not None and self.allows(grid := self.cells.grid_of(values)):
-                    self.solution = grid
-                    return "FEASIBLE", grid
+                if status == "FEASIBLE":
+                    return status, self.solution
                 status = self.run(seconds=0.5 * max(self.deadline - time.monotonic(), 0))
                 if status in ("OPTIMAL", "FEASIBLE"):
                     return "FEASIBLE", self.solution

@@ -75,3 +75,18 @@ def test_every_schedule_of_a_restricted_network_keeps_rule_6_and_the_shape_stays
         assert max(_longest_run(row) for row in again.max_flow_grid) <= k
         checked += 1
     assert checked >= 2
+
+
+@pytest.mark.parametrize("weekly", [None, 0, 1, 3])
+def test_rule_6_with_and_without_weekly_office_days_matches_the_brute_force(tmp_path, weekly):
+    # windows inside one ISO week are left out of the model where rule 7 already keeps that week's
+    # home days at k or fewer; without rule 7 (None or 0) every window stays
+    from test_optimality import assert_solver_matches_brute
+
+    people = [emp("A", category="free"), emp("B", category="free"), emp("C", category="free", team="T")]
+    inst = brute.write_instance(tmp_path, people, categories={"free": "0.67"}, window=(day(2), day(9)),
+                                teams=[dict(team="T", unit="U", min_onsite=0)],
+                                rules={"max_consecutive_wfh": 2, "min_wfo_per_week": weekly},
+                                leave=[dict(nip="B", start=day(8), end=day(8))],
+                                objective=["wfh", "fairness"])
+    assert_solver_matches_brute(inst)
