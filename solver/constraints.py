@@ -146,8 +146,8 @@ def max_consecutive_wfh(model, comp: ComponentData, wfh: Variables, guard: Guard
     # of _at_most and the windows that can bind found over each row at once, 300 parts' models take
     # 8.5 s instead of 13.9 s
     m = (comp.data.min_wfo_per_week or 0) if guard is None else 0
-    week_of = np.unique(comp.data.weeks, return_inverse=True)[1]
     if m:
+        week_of = np.unique(comp.data.weeks, return_inverse=True)[1]
         present = wfh.present.astype(np.int64)
         per_week = present @ (week_of[:, None] == np.arange(week_of.max() + 1)[None, :])     # [n, W]
         few = per_week - np.minimum(m, per_week) <= k                                     # weeks rule 7 keeps ≤ k home

@@ -403,6 +403,16 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
     return build(comp, forbid=forbid, split=split, home=home)
 
 
+def schedules_at_most(comp: ComponentData, relaxed: ComponentFlow):
+    """The max-flow schedules of the networks restricted after the relaxed one's that reach its
+    most WFH days and keep every rule (each then has goal wfh's optimum)."""
+    most = relaxed.max_flow + int(relaxed.constant_wfh.sum())
+    for restricted in restrictions(comp, relaxed, relaxed.max_flow_grid):
+        grid = restricted.max_flow_grid
+        if restricted.max_flow + int(restricted.constant_wfh.sum()) == most and restricted.keeps_every_rule(grid):
+            yield grid
+
+
 def _break_runs(comp: ComponentData, grid: np.ndarray, forbid: np.ndarray, home: np.ndarray, k: int) -> None:
     """Rule 6 as office days: keep at WFO (in ``forbid``) one cell of every k + 1 present days in a
     row that have no office day yet, so that no schedule of the network has a longer WFH run. Each

@@ -466,10 +466,8 @@ class _Search:
         one's (cheaper than CP-SAT's search, and that maximum is an upper bound)."""
         if self.previous is not None and int((self.previous == 1).sum()) == most and self.allows(self.previous):
             return self.previous
-        for restricted in flow.restrictions(self.comp, net, net.max_flow_grid):
-            grid = restricted.max_flow_grid
-            if restricted.max_flow + int(restricted.constant_wfh.sum()) == most \
-                    and restricted.keeps_every_rule(grid) and self.allows(grid):
+        for grid in flow.schedules_at_most(self.comp, net):
+            if self.allows(grid):
                 return grid
         return self._most_by_team_days(net, most)
 
@@ -1693,7 +1691,7 @@ def _at_most_anyway(comp: ComponentData, outcome: ComponentOutcome, objective) -
                and outcome.goals[goal].value == sum(w for *_, w in _requests(comp, goal)) for goal in later)
 
 
-def network_bound(comp: ComponentData, settings: Settings) -> Fraction | None:
+def network_bound(comp: ComponentData) -> Fraction | None:
     """A lower bound of the part's least deviation from its network alone, when goal wfh comes first
     and fairness second: the least deviation of the relaxed network's maximum flows (the network
     holds every rule but those it leaves out, so no schedule with as many WFH days is fairer), if
@@ -1730,26 +1728,23 @@ def _network_floor(comps: list[ComponentData], todo: list[int], settings: Settin
         return floor, None
     workers = max(1, min(settings.workers, len(todo)))
     if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        bounds = [network_bound(comps[i], settings) for i in todo]
+        bounds = [network_bound(comps[i]) for i in todo]
     else:
-        _SHARED["comps"], _SHARED["settings"] = comps, settings
+        _SHARED["comps"] = comps
         try:
             with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_signals) as pool:
                 bounds = pool.map(_network_bound_shared, todo, chunksize=max(1, len(todo) // (8 * workers)))
         finally:
             _SHARED.clear()
     for z, i in sorted(((z, i) for z, i in zip(bounds, todo) if z is not None and z > floor), reverse=True):
-        comp = comps[i]
-        net = flow.build(comp)
-        most = net.max_flow + int(net.constant_wfh.sum())
-        if net.exact or any(r.max_flow + int(r.constant_wfh.sum()) == most and r.keeps_every_rule(r.max_flow_grid)
-                            for r in flow.restrictions(comp, net, net.max_flow_grid)):
+        net = flow.build(comps[i])
+        if net.exact or next(flow.schedules_at_most(comps[i], net), None) is not None:
             return z, i
     return floor, None
 
 
 def _network_bound_shared(i: int) -> Fraction | None:
-    return network_bound(_SHARED["comps"][i], _SHARED["settings"])
+    return network_bound(_SHARED["comps"][i])
 
 
 def _fairness_floor(objective, outcomes) -> Fraction | None:

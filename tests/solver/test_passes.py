@@ -257,7 +257,7 @@ def test_a_network_floor_never_exceeds_the_brute_force_fairness(case):
         event("a part's network sets the floor" if setter is not None else "no network bound counts")
         assert floor <= opt.values["fairness"]
         if setter is not None:
-            assert floor == solve_module.network_bound(comps[setter], solve_module.Settings(workers=1))
+            assert floor == solve_module.network_bound(comps[setter])
 
 
 def test_the_network_floor_changes_no_goal_value(tmp_path, monkeypatch):
