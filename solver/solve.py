@@ -76,6 +76,7 @@ STALL_SHARE = 0.1        # of a part's time left: the shares' first fairness che
 EXPLAIN_MOST = 10.0      # seconds: the most an infeasible part's explanation takes (issue 4: ≤ 10 s)
 EXPLAIN_LEAST = 1.0      # seconds: what it gets when the search used the whole time limit
 CHECK_SHARE = 0.5        # of a part's time left: HiGHS' turn at a fairness check (_check_by_mip)
+LP_SHARE = 0.25          # of a part's time left: the linear relaxation's turn at goal wfh (_wfh_by_lp)
 MIP_SHARE = 0.75         # of a part's time left: HiGHS' search for a request goal's optimum (_by_mip)
 TEAM_DAY_SHARE = 0.3     # of a part's time left: moving team days to meet more requests (_restricted_best)
 
@@ -275,7 +276,9 @@ class _Search:
                 return self._maximize(goal, most)
             # (rule 6 only: on parts whose teams span cap groups, CP-SAT's schedule is a fairer start;
             # measured on generated 10,000's part of 300: fairness within its target in 0.4 s, 3.7 s after HiGHS')
-            found = self._wfh_by_mip() if self.comp.data.max_consecutive_wfh is not None else None
+            found = self._wfh_by_lp()
+            if found is None and self.comp.data.max_consecutive_wfh is not None:
+                found = self._wfh_by_mip()
             if found is not None:
                 self.flow_state = "relaxed" if found == most else None
                 return self._maximize(goal, found)
@@ -410,6 +413,18 @@ class _Search:
             self.solution = grid
             return "FEASIBLE"
         return None
+
+    def _wfh_by_lp(self) -> int | None:
+        """Goal `wfh` by the model's linear relaxation (:func:`solver.lp.relaxed`), for LP_SHARE of
+        the time left: its optimum when the relaxation's optimal vertex is integral and a schedule
+        the model allows (kept), else None."""
+        variables, weights, _ = goal_expression("wfh", self.comp, self.cells)
+        status, values, _ = lp.relaxed(self.model, variables, weights,
+                                       LP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed)
+        if status != "OPTIMAL" or not self.allows(grid := self.cells.grid_of(values)):
+            return None
+        self.solution = grid
+        return int((grid == 1).sum())
 
     def _wfh_by_mip(self) -> int | None:
         """Goal `wfh` by HiGHS' MIP solver on the model, for MIP_SHARE of the time left: its optimum

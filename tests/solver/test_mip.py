@@ -158,3 +158,70 @@ def test_a_stalled_first_check_goes_to_highs(tmp_path, monkeypatch):
                                 teams=[dict(team="T", unit="U", min_onsite=2)], objective=["wfh", "fairness"])
     assert_solver_matches_brute(inst)
     assert asked and all(n == 0 and status in ("OPTIMAL", "INFEASIBLE") for n, status in asked), asked
+
+
+# ------------------------------------------------------------------ the linear relaxation (lp.relaxed)
+def _three_pairs():
+    """x + y ≤ 1, y + z ≤ 1, x + z ≤ 1 over Booleans: max x + y + z is 1, its relaxation's 1.5 at
+    the fractional vertex (½, ½, ½)."""
+    m = cp_model.CpModel()
+    x = [m.NewBoolVar(f"x{i}") for i in range(3)]
+    for i in range(3):
+        m.Add(x[i] + x[(i + 1) % 3] <= 1)
+    return m, x
+
+
+def test_relaxed_takes_an_integral_vertex_as_the_optimum():
+    # a transportation problem (totally unimodular): the relaxation's vertex is integral
+    m = cp_model.CpModel()
+    x = [[m.NewBoolVar(f"x{i}{j}") for j in range(3)] for i in range(3)]
+    for i in range(3):
+        m.Add(sum(x[i]) <= 1 + i % 2)
+        m.Add(sum(x[j][i] for j in range(3)) <= 1)
+    flat = [v for row in x for v in row]
+    weights = [3, 1, 2, 2, 5, 1, 4, 2, 3]
+    status, values, bound = lp.relaxed(m, flat, weights, seconds=10)
+    assert status == "OPTIMAL"
+    reference = m.clone()
+    reference.Maximize(sum(w * v for w, v in zip(weights, flat)))
+    solver = cp_model.CpSolver()
+    assert solver.Solve(reference) == cp_model.OPTIMAL
+    assert bound == int(solver.ObjectiveValue()) == sum(w * int(values[v.Index()]) for w, v in zip(weights, flat))
+    check = m.clone()
+    for v in flat:
+        check.Add(v == int(values[v.Index()]))
+    assert cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def test_relaxed_gives_a_fractional_vertex_as_a_bound_only():
+    m, x = _three_pairs()
+    assert lp.relaxed(m, x, [1, 1, 1], seconds=10) == ("UNKNOWN", None, 1)     # floor(1.5)
+    m.Add(sum(x) >= 2)
+    assert lp.relaxed(m, x, [1, 1, 1], seconds=10)[0] == "INFEASIBLE"            # 2 > 1.5: no relaxed point
+    m, x = _three_pairs()
+    m.AddBoolOr([x[0], x[1]])                                                     # not linear: not asked
+    assert lp.relaxed(m, x, [1, 1, 1], seconds=10) == ("UNKNOWN", None, None)
+
+
+@settings(max_examples=int(os.environ.get("GILIRAN_BRUTE_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(mixed_instances())
+def test_random_mixed_teams_with_goal_wfh_by_the_relaxation_match_the_brute_force(monkeypatch, case):
+    """No restricted network's schedule reaches the relaxed maximum, so goal wfh goes to the linear
+    relaxation first (CP-SAT when its vertex is fractional): the result is still the brute force's."""
+    answers = []
+    original = lp.relaxed
+
+    def recorded(*args, **kwargs):
+        out = original(*args, **kwargs)
+        answers.append(out[0])
+        return out
+
+    with monkeypatch.context() as patch:
+        patch.setattr(solve_module._Search, "_most_at_hand", lambda self, net, most: None)
+        patch.setattr(lp, "relaxed", recorded)
+        new = _matches_brute(case, answers)
+    if new is None:
+        event("infeasible")
+        return
+    event("relaxation answered: " + ", ".join(sorted(set(new))) if new else "settled before it")
