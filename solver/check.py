@@ -186,8 +186,13 @@ class _Grid:
         on_grid = known & (row_day >= 0)
         cell = row_emp[on_grid] * D + row_day[on_grid]
         codes = row_code[on_grid]
-        cells, first, repeats = np.unique(cell, return_index=True, return_counts=True)
-        self.mode.flat[cells] = codes[first]
+        counts = np.bincount(cell, minlength=self.mode.size) if len(cell) else np.zeros(self.mode.size, dtype=np.int64)
+        if len(cell) and counts.max() <= 1:          # one row a cell (a solver's roster): no sort needed
+            self.mode.flat[cell] = codes
+            cells, repeats = cell, np.ones(len(cell), dtype=np.int64)
+        else:                                        # a cell's first row counts; the others are reported
+            cells, first, repeats = np.unique(cell, return_index=True, return_counts=True)
+            self.mode.flat[cells] = codes[first]
         for c, n in zip(cells[repeats > 1], repeats[repeats > 1]):
             e, d = divmod(int(c), D)
             self.structure.append(_roster_violation(

@@ -482,8 +482,7 @@ class _Search:
         if self.previous is not None and int((self.previous == 1).sum()) == most and self.allows(self.previous):
             return self.previous
         for grid in flow.schedules_at_most(self.comp, net):
-            if self.allows(grid):
-                return grid
+            return grid
         return self._most_by_team_days(net, most)
 
     def _most_by_team_days(self, net, most: int) -> np.ndarray | None:
