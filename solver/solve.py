@@ -70,7 +70,8 @@ REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove 
 PLAIN_SHARE = 0.5        # of a long such search: last, without the LP's cuts (see _probe)
 CUTS_MOST = 5.0          # seconds: the most the cuts take of a long such search (measured: 17 s of them found nothing where 8 s without did)
 REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
-FIRST_PASS_LEAST = 0.5  # seconds: the least a part gets in the first pass (parts still open run again)
+FIRST_PASS_LEAST = 1.0  # seconds: the least a part gets in the first pass (parts still open run again; measured on
+                        # generated 60,000: at 0.5 s, 11 parts needed 0.55-0.65 s and ran again from their start)
 OFFICE_RESERVE = 0.2     # of the time: kept by the first round for parts an office's broken desks link
 STALL_SHARE = 0.1        # of a part's time left: the shares' first fairness check, then CP-SAT's model half the rest (_fair_by_shares)
 EXPLAIN_MOST = 10.0      # seconds: the most an infeasible part's explanation takes (issue 4: ≤ 10 s)
@@ -481,9 +482,8 @@ class _Search:
         one's (cheaper than CP-SAT's search, and that maximum is an upper bound)."""
         if self.previous is not None and int((self.previous == 1).sum()) == most and self.allows(self.previous):
             return self.previous
-        for grid in flow.schedules_at_most(self.comp, net):
-            return grid
-        return self._most_by_team_days(net, most)
+        grid = next(flow.schedules_at_most(self.comp, net), None)     # (the network states every rule there)
+        return grid if grid is not None else self._most_by_team_days(net, most)
 
     def _most_by_team_days(self, net, most: int) -> np.ndarray | None:
         """Team days to choose moved (as in _restricted_best) until a network with them closed
