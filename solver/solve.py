@@ -413,8 +413,8 @@ class _Search:
                                     self.seed)
         if status == "INFEASIBLE":
             return status
-        if values is not None and self.allows(grid := self.cells.grid_of(values)):
-            self.solution = grid
+        if values is not None:                 # (lp keeps the model's every constraint: checked there)
+            self.solution = self.cells.grid_of(values)
             return "FEASIBLE"
         return None
 
@@ -425,9 +425,9 @@ class _Search:
         variables, weights, _ = goal_expression("wfh", self.comp, self.cells)
         status, values, _ = lp.relaxed(self.model, variables, weights,
                                        LP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed)
-        if status != "OPTIMAL" or not self.allows(grid := self.cells.grid_of(values)):
+        if status != "OPTIMAL":
             return None
-        self.solution = grid
+        self.solution = grid = self.cells.grid_of(values)
         return int((grid == 1).sum())
 
     def _wfh_by_mip(self) -> int | None:
@@ -438,8 +438,9 @@ class _Search:
         variables, weights, _ = goal_expression("wfh", self.comp, self.cells)
         status, values, _ = lp.best(self.model, variables, weights,
                                     MIP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed)
-        if values is None or not self.allows(grid := self.cells.grid_of(values)):
+        if values is None:
             return None
+        grid = self.cells.grid_of(values)
         if self.solution is None or (grid == 1).sum() > (self.solution == 1).sum():
             self.solution = grid
         return int((grid == 1).sum()) if status == "OPTIMAL" else None
@@ -457,7 +458,7 @@ class _Search:
         if values is not None:
             grid = self.cells.grid_of(values)
             met = self._preferences_met(grid, requests)
-            if (self.solution is None or met > self._preferences_met(self.solution, requests)) and self.allows(grid):
+            if self.solution is None or met > self._preferences_met(self.solution, requests):
                 self.solution = grid
                 if status == "OPTIMAL" or met >= bound:
                     return met, bound

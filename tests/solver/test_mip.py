@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from ortools.sat.python import cp_model
@@ -225,3 +226,37 @@ def test_random_mixed_teams_with_goal_wfh_by_the_relaxation_match_the_brute_forc
         event("infeasible")
         return
     event("relaxation answered: " + ", ".join(sorted(set(new))) if new else "settled before it")
+
+
+# ------------------------------------------------------------------ lp.keeps: HiGHS' values checked exactly
+def _cp_sat_allows(m: cp_model.CpModel, values) -> bool:
+    check = m.clone()
+    for k in range(len(check.Proto().variables)):
+        check.Add(check.GetIntVarFromProtoIndex(k) == int(values[k]))
+    return cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_keeps_agrees_with_cp_sat_on_random_assignments(seed):
+    # (6 of these 40 assignments keep the model, 34 break it)
+    import random
+    rng = random.Random(seed)
+    m = cp_model.CpModel()
+    x = [m.NewBoolVar(f"x{i}") for i in range(6)]
+    y = m.NewIntVarFromDomain(cp_model.Domain.FromIntervals([[0, 2], [5, 7]]), "y")    # a hole
+    for _ in range(4):
+        coeffs = [rng.randint(-3, 4) for _ in x]
+        lo, hi = rng.randint(-4, 2), rng.randint(0, 6)
+        m.AddLinearConstraint(sum(c * v for c, v in zip(coeffs, x)) + rng.randint(0, 2) * y, lo, hi + 8)
+    m.Add(sum(x) <= y)
+    values = np.array([rng.randint(0, 1) for _ in x] + [rng.randint(0, 8)], dtype=np.int64)
+    assert lp.keeps(m, values) == _cp_sat_allows(m, values)
+
+
+def test_keeps_refuses_what_it_cannot_read():
+    m, x = _three_pairs()
+    assert lp.keeps(m, np.array([1, 0, 0]))
+    assert not lp.keeps(m, np.array([1, 1, 0]))               # x0 + x1 ≤ 1 broken
+    assert not lp.keeps(m, np.array([1, 0]))                  # not one value a variable
+    m.AddBoolOr([x[0], x[1]])                                 # not linear: nothing is taken
+    assert not lp.keeps(m, np.array([1, 0, 0]))
