@@ -657,6 +657,8 @@ class _Search:
             if self._model is not None:
                 self._hold(goal, known)
             return "OPTIMAL", GoalOutcome(known, known, True)
+        if _requests(self.comp, goal) == []:      # no request to meet (and no need of the model to say so)
+            return "OPTIMAL", GoalOutcome(0, 0, True)
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
         expr = cp_model.LinearExpr.WeightedSum(variables, weights) if variables else 0
         if not variables:
