@@ -1553,6 +1553,9 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
     schedule = schedule_frame(data, grid)
     details["components"] = len(parts)
     details["part_seconds"] = round(details["part_seconds"], 3)
+    # the parts' building, summed over the worker processes that did it (build_seconds adds the main
+    # process's compiling to it)
+    details["part_build_seconds"] = round(sum(o.build_seconds for o in outcomes), 3)
     details["team_days"] = _team_days(data, grid)
     result = Result(status, schedule, goals=goals, solve_seconds=time.monotonic() - t_start,
                     build_seconds=build_seconds + sum(o.build_seconds for o in outcomes), details=details)
