@@ -47,14 +47,20 @@ def test_best_reaches_cp_sat_optimum_and_keeps_every_constraint(seed):
     m, x, weights = _knapsack(seed=seed)
     status, values, bound = lp.best(m, x, weights, seconds=10)
     assert status == "OPTIMAL"
+    _assert_cp_sat_optimum(m, x, weights, values, bound)
+
+
+def _assert_cp_sat_optimum(m, variables, weights, values, bound):
+    """``bound`` is CP-SAT's optimum of Σ weights × variables, ``values`` reach it and keep every
+    constraint of the model."""
     reference = m.clone()
-    reference.Maximize(sum(w * v for w, v in zip(weights, x)))
+    reference.Maximize(sum(w * v for w, v in zip(weights, variables)))
     solver = cp_model.CpSolver()
     assert solver.Solve(reference) == cp_model.OPTIMAL
     assert bound == int(solver.ObjectiveValue())
-    assert sum(w * int(values[v.Index()]) for w, v in zip(weights, x)) == bound
-    check = m.clone()                     # the values keep every constraint of the model
-    for v in x:
+    assert sum(w * int(values[v.Index()]) for w, v in zip(weights, variables)) == bound
+    check = m.clone()
+    for v in variables:
         check.Add(v == int(values[v.Index()]))
     assert cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -183,15 +189,7 @@ def test_relaxed_takes_an_integral_vertex_as_the_optimum():
     weights = [3, 1, 2, 2, 5, 1, 4, 2, 3]
     status, values, bound = lp.relaxed(m, flat, weights, seconds=10)
     assert status == "OPTIMAL"
-    reference = m.clone()
-    reference.Maximize(sum(w * v for w, v in zip(weights, flat)))
-    solver = cp_model.CpSolver()
-    assert solver.Solve(reference) == cp_model.OPTIMAL
-    assert bound == int(solver.ObjectiveValue()) == sum(w * int(values[v.Index()]) for w, v in zip(weights, flat))
-    check = m.clone()
-    for v in flat:
-        check.Add(v == int(values[v.Index()]))
-    assert cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    _assert_cp_sat_optimum(m, flat, weights, values, bound)
 
 
 def test_relaxed_gives_a_fractional_vertex_as_a_bound_only():
