@@ -186,8 +186,7 @@ class _Grid:
         on_grid = known & (row_day >= 0)
         cell = row_emp[on_grid] * D + row_day[on_grid]
         codes = row_code[on_grid]
-        counts = np.bincount(cell, minlength=self.mode.size) if len(cell) else np.zeros(self.mode.size, dtype=np.int64)
-        if len(cell) and counts.max() <= 1:          # one row a cell (a solver's roster): no sort needed
+        if len(cell) and np.bincount(cell).max() <= 1:    # one row a cell (a solver's roster): no sort needed
             self.mode.flat[cell] = codes
             cells, repeats = cell, np.ones(len(cell), dtype=np.int64)
         else:                                        # a cell's first row counts; the others are reported

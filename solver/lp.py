@@ -110,7 +110,8 @@ def keeps(model: cp_model.CpModel, values: np.ndarray) -> bool:
     integer arithmetic, exactly (no tolerance): what HiGHS' values pass before :func:`best` and
     :func:`relaxed` return them (the same verdict as CP-SAT's check of the model, far cheaper: no
     copy of the model, no presolve). False when the model states anything but linear constraints."""
-    loaded = _Loaded(None, None, *_domains(model.Proto()), _rows(model, model.Proto()))
+    proto = model.Proto()
+    loaded = _Loaded(None, None, *_domains(proto), _rows(model, proto))
     return loaded.rows is not None and _keeps(loaded, np.asarray(values, dtype=np.int64))
 
 

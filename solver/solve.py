@@ -486,13 +486,11 @@ class _Search:
         one's (cheaper than CP-SAT's search, and that maximum is an upper bound)."""
         if self.previous is not None and int((self.previous == 1).sum()) == most and self.allows(self.previous):
             return self.previous
-        comp = self.comp
         # with teams across cap groups its only rule outside the network, a restricted network states
         # every rule (the model's check is left out: it builds the model, which most such parts never
         # need); team days, pairs, desks and rule 6 are checked against the model
-        only_mixed = not (comp.pairs or comp.offices or comp.data.max_consecutive_wfh is not None
-                          or any(t.open_weeks for t in comp.teams))
-        for grid in flow.schedules_at_most(comp, net):
+        only_mixed = not _unnested_rules(self.comp)
+        for grid in flow.schedules_at_most(self.comp, net):
             if only_mixed or self.allows(grid):
                 return grid
         return self._most_by_team_days(net, most)
@@ -1555,10 +1553,11 @@ def _solve(instance, time_limit, workers, seed, log, progress, check, scheduler,
     details["part_seconds"] = round(details["part_seconds"], 3)
     # the parts' building, summed over the worker processes that did it (build_seconds adds the main
     # process's compiling to it)
-    details["part_build_seconds"] = round(sum(o.build_seconds for o in outcomes), 3)
+    part_build = sum(o.build_seconds for o in outcomes)
+    details["part_build_seconds"] = round(part_build, 3)
     details["team_days"] = _team_days(data, grid)
     result = Result(status, schedule, goals=goals, solve_seconds=time.monotonic() - t_start,
-                    build_seconds=build_seconds + sum(o.build_seconds for o in outcomes), details=details)
+                    build_seconds=build_seconds + part_build, details=details)
     if check:
         checked = check_roster(instance, schedule)
         if not checked.ok:
@@ -1693,11 +1692,17 @@ def _requests(comp: ComponentData, goal: str) -> list | None:
     return {"preferences": comp.prefer, "stability": comp.keep}.get(goal)
 
 
+def _unnested_rules(comp: ComponentData) -> bool:
+    """Has the part a rule its networks leave out or check only on a schedule (pairs, team days to
+    choose, desks, rule 6)? Teams across cap groups are not counted: a restricted network states them."""
+    return bool(comp.pairs or comp.offices or comp.data.max_consecutive_wfh is not None
+                or any(t.open_weeks for t in comp.teams))
+
+
 def _plain(comp: ComponentData) -> bool:
     """A part without the rules that break its network (pairs, team days to choose, desks, rule 6,
     teams across cap groups)."""
-    if comp.pairs or comp.offices or comp.data.max_consecutive_wfh is not None \
-            or any(t.open_weeks for t in comp.teams):
+    if _unnested_rules(comp):
         return False
     group_of = {int(e): gi for gi, g in enumerate(comp.cap_groups) for e in g.members}
     return all(len({group_of.get(int(e)) for e in t.members}) <= 1 for t in comp.teams)
