@@ -258,15 +258,21 @@ def test_a_network_floor_never_exceeds_the_brute_force_fairness(case):
         assert floor <= opt.values["fairness"]
         if setter is not None:
             assert floor == solve_module.network_bound(comps[setter])
+        # without a floor yet (no plain part gave one): the same part's bound, else still none
+        assert solve_module._network_floor(comps, list(range(len(comps))), solve_module.Settings(workers=1),
+                                           None) == ((floor, setter) if setter is not None and floor > 0 else (None, None))
 
 
-def test_the_network_floor_changes_no_goal_value(tmp_path, monkeypatch):
+@pytest.mark.parametrize("consecutive", [None, 3])
+def test_the_network_floor_changes_no_goal_value(tmp_path, monkeypatch, consecutive):
     # generated parts, some with teams across cap groups: solved with and without the floor the
-    # networks give before the parts start, the same goal values, each proven
+    # networks give before the parts start, the same goal values, each proven; with rule 6 every
+    # part breaks its network, so no plain part gives a floor first and the networks set it
     from models import Instance
     from models.generate import generate_instance
 
-    inst = Instance.load(generate_instance(tmp_path / "inst", employees=600, units=8, seed=1, hybrid_rules=False))
+    inst = Instance.load(generate_instance(tmp_path / "inst", employees=600, units=8, seed=1, hybrid_rules=False,
+                                           max_consecutive_wfh=consecutive))
     floors = []
     real = solve_module._network_floor
     monkeypatch.setattr(solve_module, "_network_floor", lambda *a: floors.append(real(*a)) or floors[-1])

@@ -2,6 +2,7 @@
 (solver.flow._break_runs), so that the network's schedules keep the rule."""
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -90,3 +91,80 @@ def test_rule_6_with_and_without_weekly_office_days_matches_the_brute_force(tmp_
                                 leave=[dict(nip="B", start=day(8), end=day(8))],
                                 objective=["wfh", "fairness"])
     assert_solver_matches_brute(inst)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_office_days_for_rule_6_reach_the_relaxed_best_with_a_schedule_that_keeps_every_rule(tmp_path, seed):
+    # generated parts with rule 6 on, random request costs: where _runs_repaired gives a schedule,
+    # the model allows it (every rule), no run is longer than k, it has the relaxed network's most
+    # WFH days and the relaxed best schedule's cost (so no schedule does better); and it gives one
+    # for most nested parts with sparse costs
+    solve_module = importlib.import_module("solver.solve")   # the submodule (the package exports a function)
+
+    folder = generate_instance(tmp_path / "inst", employees=300, units=5, seed=seed, hybrid_rules=False,
+                               max_consecutive_wfh=3)
+    data = without_idle_caps(compile_instance(Instance.load(folder)))
+    comps = split(data, components(data, link_offices=False, extra_links=[]))
+    rng = np.random.default_rng(seed)
+    tried = found = 0
+    for comp in comps:
+        search = solve_module._Search(comp, solve_module.Settings(workers=1), deadline=float("inf"))
+        net = search.flow
+        if net is None or not net.nested:
+            continue
+        n = len(comp.members)
+        bounds = (np.zeros(n, dtype=np.int64), np.full(n, 10 ** 6, dtype=np.int64))
+        for _ in range(3):
+            # sparse, as requests are: a few cells wanted at home (−), a few at the office (+)
+            costs = rng.choice([-2, -1, 0, 1], size=len(net.cell_arcs), p=[0.02, 0.03, 0.92, 0.03]).astype(np.int64)
+            best = net.cheapest(costs, *bounds)
+            tried += 1
+            grid = search._runs_repaired(net, costs, best)
+            if grid is None:
+                continue
+            found += 1
+            rows, days = net.cell_index[:, 0], net.cell_index[:, 1]
+            assert max(_longest_run(row) for row in grid) <= comp.data.max_consecutive_wfh
+            assert int((grid == 1).sum()) == int((best == 1).sum())
+            assert int(costs[grid[rows, days] == 1].sum()) == int(costs[best[rows, days] == 1].sum())
+            assert search.allows(grid)
+    assert tried >= 6 and found >= tried // 2, (found, tried)
+
+
+def test_office_days_leave_no_window_without_one(tmp_path):
+    # every k + 1 present days in a row keep an office day (fixed, or one _office_days keeps), so
+    # every schedule of the closed network keeps rule 6; a window at home throughout gets one
+    solve_module = importlib.import_module("solver.solve")   # the submodule (the package exports a function)
+
+    folder = generate_instance(tmp_path / "inst", employees=200, units=4, seed=5, hybrid_rules=False,
+                               max_consecutive_wfh=2)
+    data = without_idle_caps(compile_instance(Instance.load(folder)))
+    comps = split(data, components(data, link_offices=False, extra_links=[]))
+    checked = 0
+    for comp in comps:
+        net = flow.build(comp)
+        if net is None or not net.nested:
+            continue
+        k = comp.data.max_consecutive_wfh
+        grid = net.max_flow_grid
+        movable = np.zeros(grid.shape, dtype=bool)
+        movable[net.cell_index[:, 0], net.cell_index[:, 1]] = True
+        forbid = solve_module._office_days(comp, grid, movable, np.zeros(grid.shape, dtype=np.int64), k,
+                                           lambda cells: True)
+        assert forbid is not None and not (forbid & ~movable).any()
+        present = comp.data.present[comp.members]
+        forced = comp.data.forced[comp.members]
+        office = present & ((forced == 0) | ((forced < 0) & ~movable) | forbid)
+        for r in range(len(comp.members)):
+            at = office[r, present[r]]
+            fixed_home = (forced[r, present[r]] == 1)
+            run = 0
+            for o, h in zip(at, fixed_home):
+                run = 0 if o else run + 1
+                assert run <= k or h, (r, run)
+        n = len(comp.members)
+        costs = np.random.default_rng(0).integers(-5, 6, size=len(net.cell_arcs)).astype(np.int64)
+        cheapest = net.closed(forbid).cheapest(costs, np.zeros(n, dtype=np.int64), np.full(n, 10 ** 6, dtype=np.int64))
+        assert cheapest is not None and max(_longest_run(row) for row in cheapest) <= k
+        checked += 1
+    assert checked >= 2
