@@ -15,6 +15,8 @@ flow is a relaxation, and its fairness optimum is a proven lower bound for CP-SA
 """
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 
@@ -24,13 +26,32 @@ SOURCE, SINK = 0, 1
 
 
 class Network:
-    """The flow network of a component, or ``None`` from :func:`build` when rules are not nested."""
+    """The flow network of a component: its node count and its arcs in order (``tails``, ``heads``,
+    ``caps``: int64 arrays). Arcs come in chunks (numpy arrays), joined once when read."""
 
     def __init__(self):
-        self.tails: list[int] = []
-        self.heads: list[int] = []
-        self.caps: list[int] = []
+        self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.n_arcs = 0
         self.n_nodes = 2
+
+    @property
+    def tails(self) -> np.ndarray:
+        return self._joined()[0]
+
+    @property
+    def heads(self) -> np.ndarray:
+        return self._joined()[1]
+
+    @property
+    def caps(self) -> np.ndarray:
+        return self._joined()[2]
+
+    def _joined(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(self._chunks) != 1:
+            empty = np.zeros(0, dtype=np.int64)
+            self._chunks = [tuple(np.concatenate([c[i] for c in self._chunks]) if self._chunks else empty
+                                  for i in range(3))]
+        return self._chunks[0]
 
     def node(self) -> int:
         self.n_nodes += 1
@@ -38,11 +59,11 @@ class Network:
 
     def arcs(self, tails, heads, caps) -> np.ndarray:
         """Many arcs at once; their indices."""
-        start = len(self.tails)
-        self.tails.extend(np.asarray(tails, dtype=np.int64).tolist())
-        self.heads.extend(np.asarray(heads, dtype=np.int64).tolist())
-        self.caps.extend(np.asarray(caps, dtype=np.int64).tolist())
-        return np.arange(start, len(self.tails), dtype=np.int64)
+        chunk = tuple(np.array(x, dtype=np.int64).reshape(-1) for x in (tails, heads, caps))
+        self._chunks.append(chunk)
+        start = self.n_arcs
+        self.n_arcs += len(chunk[0])
+        return np.arange(start, self.n_arcs, dtype=np.int64)
 
     def nodes(self, k: int) -> np.ndarray:
         """``k`` new nodes at once."""
@@ -50,10 +71,7 @@ class Network:
         return np.arange(self.n_nodes - k, self.n_nodes, dtype=np.int64)
 
     def arc(self, tail: int, head: int, cap: int) -> int:
-        self.tails.append(tail)
-        self.heads.append(head)
-        self.caps.append(cap)
-        return len(self.tails) - 1
+        return int(self.arcs([tail], [head], [cap])[0])
 
 
 class ComponentFlow:
@@ -85,6 +103,18 @@ class ComponentFlow:
         caps[self.cell_arcs[cells[self.cell_index[:, 0], self.cell_index[:, 1]]]] = 0
         copy._solve_max(tails, heads, caps)
         return copy
+
+    def most_closed(self, cells: np.ndarray) -> int:
+        """The maximum flow of :meth:`closed` on ``cells`` (that max flow alone: no schedule, no
+        min-cost flow built)."""
+        tails, heads, caps = self._arrays
+        caps = caps.copy()
+        caps[self.cell_arcs[cells[self.cell_index[:, 0], self.cell_index[:, 1]]]] = 0
+        mf = max_flow.SimpleMaxFlow()
+        mf.add_arcs_with_capacity(tails, heads, caps)
+        if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
+            raise RuntimeError("max flow failed")
+        return int(mf.optimal_flow())
 
     def closed_on(self, team_days: dict) -> "ComponentFlow | None":
         """:meth:`closed` on the team days ``{(team, week): days}`` (each team's members kept WFO on
@@ -190,6 +220,12 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     parents or a together pair is left out, and so are rules 6, 8 and open team days.
     ``forbid`` (cells kept at WFO), ``home`` (cells kept at WFH) and ``split`` (a team-day's room
     shared out among its cap groups) restrict it instead: its schedules then keep those rules.
+
+    Nodes and arcs are numbered as if made one at a time: the source and sink, the employees
+    (and their weeks), then day by day the group-days, the team-days (by team, then cap group)
+    and the cover pairs' nodes; each day's arcs are its group-day → sink arcs, team-day →
+    group-day arcs, pair arcs, then its cells (by employee). All of it is computed for every day
+    at once; only the pairs (rule 10) are walked day by day.
     """
     data = comp.data
     members = comp.members
@@ -204,43 +240,34 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
         home = home & free
         free = free & ~home
         const = const | home
-    local = {int(e): i for i, e in enumerate(members)}
     split = split or {}
 
-    group_of = np.full(n, -1, dtype=np.int64)
-    group_rows = []
-    for gi, g in enumerate(comp.cap_groups):
-        rows = np.array([local[int(e)] for e in g.members], dtype=np.int64)
-        group_of[rows] = gi
-        group_rows.append(rows)
-    team_of = np.full(n, -1, dtype=np.int64)
-    team_rows = []
-    for ti, t in enumerate(comp.teams):
-        rows = np.array([local[int(e)] for e in t.members], dtype=np.int64)
-        if len(rows):
-            team_of[rows] = ti
-        team_rows.append(rows)
+    G, T = len(comp.cap_groups), len(comp.teams)
+    group_entries, group_id, group_rows = _local_rows(members, [g.members for g in comp.cap_groups])
+    team_entries, team_id, team_rows = _local_rows(members, [t.members for t in comp.teams])
+    group_of = _last_of(n, group_entries, group_id)
+    team_of = _last_of(n, team_entries, team_id)
 
     # each cap group's and team's room per day: what may go home besides the fixed WFH days
-    G, T = len(comp.cap_groups), len(comp.teams)
-    group_room = np.array([g.limit - const[group_rows[gi]].sum(axis=0) for gi, g in enumerate(comp.cap_groups)],
-                          dtype=np.int64).reshape(G, D)
-    team_room = {ti: (t.present - t.need - const[team_rows[ti]].sum(axis=0)).astype(np.int64)
-                 for ti, t in enumerate(comp.teams) if len(team_rows[ti])}
+    group_room = (_stack([g.limit for g in comp.cap_groups], D) - _sums(const, group_entries, group_id, G)
+                  ).astype(np.int64)
+    team_need = _stack([t.need for t in comp.teams], D)
+    team_rooms = (_stack([t.present for t in comp.teams], D) - team_need
+                  - _sums(const, team_entries, team_id, T)).astype(np.int64)
+    staffed = np.array([len(rows) > 0 for rows in team_rows], dtype=bool)
+    team_room = {ti: team_rooms[ti] for ti in np.flatnonzero(staffed).tolist()}
     # a cell whose cap group or team has no room that day is an office day: leave it out
-    for gi in range(G):
-        if (group_room[gi] < 0).any():
-            return None
-        free[np.ix_(group_rows[gi], np.flatnonzero(group_room[gi] == 0))] = False
-    for ti, room in team_room.items():
-        binding = comp.teams[ti].need > 0
-        if (room[binding] < 0).any():
-            return None
-        free[np.ix_(team_rows[ti], np.flatnonzero(binding & (room == 0)))] = False
+    if (group_room < 0).any():
+        return None
+    binding = (team_need > 0) & staffed[:, None]
+    if (binding & (team_rooms < 0)).any():
+        return None
+    free &= _sums((group_room == 0)[group_id], np.arange(len(group_id)), group_entries, n) == 0
+    free &= _sums((binding & (team_rooms == 0))[team_id], np.arange(len(team_id)), team_entries, n) == 0
 
     net = Network()
-    employee_node = [net.node() for _ in range(n)]
-    employee_arcs = net.arcs(np.full(n, SOURCE), np.array(employee_node), free.sum(axis=1))
+    employee_node = net.nodes(n)
+    employee_arcs = net.arcs(np.full(n, SOURCE), employee_node, free.sum(axis=1))
 
     # rule 7 nests on the employee side: employee → employee-week → cell
     m = data.min_wfo_per_week
@@ -254,89 +281,168 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
             return None
         W = len(weeks)
         week_node = net.nodes(n * W).reshape(n, W)
-        net.arcs(np.repeat(np.array(employee_node), W), week_node.ravel(), week_room.ravel())
+        net.arcs(np.repeat(employee_node, W), week_node.ravel(), week_room.ravel())
         week_of_day = np.searchsorted(weeks, data.weeks)
         tail_of = week_node[:, week_of_day]                                      # [n, D]
     else:
-        tail_of = np.repeat(np.array(employee_node)[:, None], D, axis=1)
+        tail_of = np.repeat(employee_node[:, None], D, axis=1)
 
-    # rules 3 and 4, day by day: cell → team-day → group-day → sink
+    # rules 3 and 4, day by day: cell → team-day → group-day → sink. A team's part in one cap
+    # group gets a team-day node on each day its team needs someone on site and the part has a
+    # free cell; parts are ordered by team, then cap group. Within a day, nodes are numbered
+    # locally: its G group-days, then its team-days, then its pair nodes.
+    part_key, part_of_entry = np.unique(team_id * (G + 1) + group_of[team_entries] + 1, return_inverse=True)
+    part_team, part_group = part_key // (G + 1), part_key % (G + 1) - 1
+    part_free = _sums(free, team_entries, part_of_entry.reshape(-1), len(part_key))        # [part, day]
+    touched = (part_free > 0) & (team_need[part_team] > 0)
+    team_day, team_part = np.nonzero(touched.T)                  # the team-day nodes, day by day
+    n_team = touched.sum(axis=0)
+    team_local = G + np.arange(len(team_day)) - _starts(n_team)[team_day]
+    part_node = np.full(touched.shape, -1, dtype=np.int64)
+    part_node[team_part, team_day] = team_local
+
+    # a free cell goes to its team's part's node that day, else straight to its cap group's
+    cell_day, cell_row = np.nonzero(free.T)
+    cell_head = group_of[cell_row] % G if G else np.full(len(cell_row), -1, dtype=np.int64)
+    in_team = team_of[cell_row] >= 0
+    own = np.searchsorted(part_key, team_of[cell_row] * (G + 1) + group_of[cell_row] + 1)[in_team]
+    via = part_node[own, cell_day[in_team]]
+    if G and (group_of[cell_row[in_team]] < 0).any():
+        # a member in no cap group shares its team's node slot with the last cap group's part
+        last = np.minimum(np.searchsorted(part_key, team_of[cell_row[in_team]] * (G + 1) + G), len(part_key) - 1)
+        alt = part_node[last, cell_day[in_team]]
+        use = (group_of[cell_row[in_team]] < 0) & (part_key[last] == team_of[cell_row[in_team]] * (G + 1) + G) \
+            & (alt >= 0)
+        via = np.where(use, alt, via)
+    cell_head[in_team] = np.where(via >= 0, via, cell_head[in_team])
+    cell_cap = np.ones(len(cell_row), dtype=np.int64)
+
+    # a team's cells in two cap groups on one day: relaxed (mixed), unless split shares its room
+    team_arc_cap = team_rooms[part_team[team_part], team_day]
     nested = True
     mixed: list[tuple[int, int, list[int]]] = []
+    team_day_key = team_day * max(T, 1) + part_team[team_part]    # sorted: by day, then team
+    first = np.flatnonzero(np.concatenate(([True], team_day_key[1:] != team_day_key[:-1])))[:len(team_day_key)]
+    size = np.diff(first, append=len(team_day_key))
+    for lo, k, d, ti in zip(first[size > 1].tolist(), size[size > 1].tolist(),
+                            team_day[first[size > 1]].tolist(), part_team[team_part[first[size > 1]]].tolist()):
+        if split.get((ti, d)) is None:
+            # a team across cap groups is not nested; relax it to "each part ≤ the team's room"
+            # (implied by the rule, so the network stays a relaxation)
+            nested = False
+            mixed.append((ti, d, part_group[team_part[lo:lo + k]].tolist()))
+    share_slots: list[tuple[int, int, int, int]] = []        # (team, day, group, index among the team-days)
+    if split:
+        found = []
+        for key, shares in split.items():
+            ti, d = int(key[0]), int(key[1])
+            if shares is not None and 0 <= ti < T and 0 <= d < D and binding[ti, d]:
+                found.append((d, ti, shares))
+        found.sort(key=lambda x: x[:2])
+        for d, ti, shares in found:
+            lo, hi = np.searchsorted(team_day_key, [d * max(T, 1) + ti, d * max(T, 1) + ti + 1]).tolist()
+            room = int(team_rooms[ti, d])
+            for j in range(lo, hi):
+                gi = int(part_group[team_part[j]])
+                team_arc_cap[j] = min(room, shares.get(gi, 0))
+                if hi - lo > 1:
+                    share_slots.append((ti, d, gi, j))
+
+    # rule 10: a cover pair under one parent is a node of room 1 between its cells and that parent
+    n_pair = np.zeros(D, dtype=np.int64)
+    pair_day, pair_local, pair_head = [], [], []
+    if comp.pairs:
+        local = {int(e): i for i, e in enumerate(members)}
+        head = np.full((n, D), -1, dtype=np.int64)
+        head[cell_row, cell_day] = cell_head
+        head_on, cap_on = head.T.tolist(), np.ones((D, n), dtype=np.int64).tolist()      # per day
+        present_of, const_of, free_of = present.T.tolist(), const.T.tolist(), free.T.tolist()
+        for d in range(D):
+            head, cap, in_head, pres, fixed = head_on[d], cap_on[d], free_of[d], present_of[d], const_of[d]
+            paired: set[int] = set()
+            for a, b, rule in comp.pairs:
+                ia, ib = local[a], local[b]
+                if not (pres[ia] and pres[ib]):
+                    continue
+                if fixed[ia] and fixed[ib]:
+                    if rule == "cover":
+                        return None
+                    continue
+                if rule == "together" and not in_head[ia] and not in_head[ib]:
+                    if fixed[ia] != fixed[ib]:
+                        return None
+                    continue
+                if rule == "cover" and (fixed[ia] or fixed[ib]):
+                    cap[ib if fixed[ia] else ia] = 0      # the partner of a fixed home day stays in
+                    continue
+                if rule == "cover" and (not in_head[ia] or not in_head[ib]):
+                    continue                            # one of them is in the office anyway
+                if rule == "cover" and head[ia] == head[ib] and ia not in paired and ib not in paired:
+                    node = G + int(n_team[d]) + int(n_pair[d])
+                    n_pair[d] += 1
+                    pair_day.append(d)
+                    pair_local.append(node)
+                    pair_head.append(head[ia])
+                    head[ia] = head[ib] = node
+                    paired.update((ia, ib))
+                else:
+                    nested = False                      # together pairs and crossing pairs: relaxed
+        cell_head = np.array(head_on, dtype=np.int64).reshape(D, n)[cell_day, cell_row]
+        cell_cap = np.array(cap_on, dtype=np.int64).reshape(D, n)[cell_day, cell_row]
+    pair_day = np.array(pair_day, dtype=np.int64)
+
+    # number the days' nodes and arcs after the employees' (and weeks')
+    n_cell = free.sum(axis=0)
+    node_base = net.n_nodes + _starts(G + n_team + n_pair)
+    net.nodes(int((G + n_team + n_pair).sum()))
+    arc_base = net.n_arcs + _starts(G + n_team + n_pair + n_cell)
+
+    def global_node(local_node, day):
+        return np.where(local_node >= 0, node_base[day] + local_node, -1)
+
+    n_arcs = int((G + n_team + n_pair + n_cell).sum())
+    tails, heads, caps = (np.empty(n_arcs, dtype=np.int64) for _ in range(3))
+    at = -net.n_arcs
+    # rule 3: group-day → sink, room the cap less the fixed WFH days
+    group_arcs = arc_base[:, None] + np.arange(G)                                  # [day, group]
+    tails[group_arcs + at] = node_base[:, None] + np.arange(G)
+    heads[group_arcs + at] = SINK
+    caps[group_arcs + at] = group_room.T
+    group_sink_arcs = list(zip(group_arcs.ravel().tolist(), np.tile(np.arange(G), D).tolist()))
+    # rule 4: team-day → group-day, room the team's present less its need and fixed WFH days
+    team_arcs = arc_base[team_day] + team_local
+    tails[team_arcs + at] = node_base[team_day] + team_local
+    heads[team_arcs + at] = node_base[team_day] + np.arange(G)[part_group[team_part]]
+    caps[team_arcs + at] = team_arc_cap
+    # rule 10: pair node → its parent, room 1
+    pair_arcs = arc_base[pair_day] + np.array(pair_local, dtype=np.int64).reshape(-1)
+    tails[pair_arcs + at] = node_base[pair_day] + np.array(pair_local, dtype=np.int64).reshape(-1)
+    heads[pair_arcs + at] = global_node(np.array(pair_head, dtype=np.int64).reshape(-1), pair_day)
+    caps[pair_arcs + at] = 1
+    # the cells: employee (or employee-week) → its team-day, pair or group-day
+    cell_arcs = arc_base[cell_day] + G + n_team[cell_day] + n_pair[cell_day] \
+        + np.arange(len(cell_day)) - _starts(n_cell)[cell_day]
+    tails[cell_arcs + at] = tail_of[cell_row, cell_day]
+    heads[cell_arcs + at] = global_node(cell_head, cell_day)
+    caps[cell_arcs + at] = cell_cap
+    net.arcs(tails, heads, caps)
+    cell_index = np.stack([cell_row, cell_day], axis=1)
+
     share_arcs: dict[tuple[int, int, int], int] = {}      # (team, day, group) → arc, for split team-days
     share_rooms: dict[tuple[int, int], int] = {}
     share_sizes: dict[tuple[int, int, int], int] = {}
-    group_sink_arcs: list[tuple[int, int]] = []            # (arc, cap group) of every group-day → sink arc
-    cell_arcs, cell_index = [], []
-    team_free = {ti: {gi: free[rows[group_of[rows] == gi]].sum(axis=0) for gi in np.unique(group_of[rows])}
-                 for ti, rows in enumerate(team_rows) if len(rows)}
-    has_team = team_of >= 0
-    for d in range(D):
-        group_node = net.nodes(G)
-        first = net.arcs(group_node, np.full(G, SINK), group_room[:, d])
-        group_sink_arcs += [(int(arc), gi) for gi, arc in enumerate(first)]
-        team_node = np.full((T + 1, max(G, 1)), -1, dtype=np.int64)    # row T: no team
-        for ti, t in enumerate(comp.teams):
-            if t.need[d] <= 0 or ti not in team_room:
-                continue
-            room = int(team_room[ti][d])
-            touched = [int(gi) for gi, count in team_free[ti].items() if count[d] > 0]
-            shares = split.get((ti, d))
-            if len(touched) > 1 and shares is None:
-                # a team across cap groups is not nested; relax it to "each part ≤ the team's room"
-                # (implied by the rule, so the network stays a relaxation)
-                nested = False
-                mixed.append((ti, d, touched))
-            for gi in touched:
-                team_node[ti, gi] = net.node()
-                arc = net.arc(int(team_node[ti, gi]), int(group_node[gi]),
-                              room if shares is None else min(room, shares.get(gi, 0)))
-                if shares is not None and len(touched) > 1:
-                    share_arcs[(ti, d, gi)] = arc
-                    share_rooms[(ti, d)] = room
-                    share_sizes[(ti, d, gi)] = int(team_free[ti][gi][d])
-        rows = np.flatnonzero(free[:, d])
-        via_team = team_node[np.where(has_team[rows], team_of[rows], T), group_of[rows]]
-        head = np.full(n, -1, dtype=np.int64)
-        head[rows] = np.where(via_team >= 0, via_team, group_node[group_of[rows]] if G else -1)
-        cap = np.ones(n, dtype=np.int64)
-        in_head = free[:, d]
-        # rule 10: a cover pair under one parent is a node of room 1 between its cells and that parent
-        paired: set[int] = set()
-        for a, b, rule in comp.pairs:
-            ia, ib = local[a], local[b]
-            if not (present[ia, d] and present[ib, d]):
-                continue
-            if const[ia, d] and const[ib, d]:
-                if rule == "cover":
-                    return None
-                continue
-            if rule == "together" and not in_head[ia] and not in_head[ib]:
-                if const[ia, d] != const[ib, d]:
-                    return None
-                continue
-            if rule == "cover" and (const[ia, d] or const[ib, d]):
-                cap[ib if const[ia, d] else ia] = 0      # the partner of a fixed home day stays in
-                continue
-            if rule == "cover" and (not in_head[ia] or not in_head[ib]):
-                continue                                # one of them is in the office anyway
-            if rule == "cover" and head[ia] == head[ib] and ia not in paired and ib not in paired:
-                node = net.node()
-                net.arc(node, int(head[ia]), 1)
-                head[ia] = head[ib] = node
-                paired.update((ia, ib))
-            else:
-                nested = False                          # together pairs and crossing pairs: relaxed
-        cell_arcs.append(net.arcs(tail_of[rows, d], head[rows], cap[rows]))
-        cell_index.append(np.stack([rows, np.full(len(rows), d)], axis=1))
-    cell_arcs = np.concatenate(cell_arcs) if cell_arcs else np.zeros(0, dtype=np.int64)
-    cell_index = np.concatenate(cell_index) if cell_index else np.zeros((0, 2), dtype=np.int64)
+    for ti, d, gi, j in share_slots:
+        share_arcs[(ti, d, gi)] = int(team_arcs[j])
+        share_rooms[(ti, d)] = int(team_rooms[ti, d])
+        share_sizes[(ti, d, gi)] = int(part_free[team_part[j], d])
 
     # each fairness group's total is fixed at the maximum only if no cap group feeds two of them
-    fairness_of = np.full(n, -1, dtype=np.int64)
-    for fi, g in enumerate(comp.fairness_groups):
-        fairness_of[[local[int(e)] for e in g.members]] = fi
-    totals_fixed = all(len({int(fairness_of[r]) for r in rows if free[r].any()}) <= 1 for rows in group_rows)
+    F = len(comp.fairness_groups)
+    fair_entries, fair_id, _ = _local_rows(members, [g.members for g in comp.fairness_groups])
+    fairness_of = _last_of(n, fair_entries, fair_id)
+    busy = free.any(axis=1)[group_entries]
+    fed = np.unique(group_id[busy] * (F + 1) + fairness_of[group_entries[busy]] + 1)
+    totals_fixed = len(np.unique(fed // (F + 1))) == len(fed)
 
     open_team_days = forbid is None and any(t.open_weeks for t in comp.teams)
     exact = nested and data.max_consecutive_wfh is None and not comp.offices and not open_team_days
@@ -359,6 +465,46 @@ def build(comp: ComponentData, forbid: np.ndarray | None = None,
     return flow
 
 
+def _local_rows(members: np.ndarray, groups: list) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The local rows of the groups' members (global indices into the sorted ``members``): all of
+    them in group order, the group of each, and each group's."""
+    sizes = [len(g) for g in groups]
+    if not sum(sizes):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, [empty] * len(groups)
+    ids = np.concatenate(groups).astype(np.int64, copy=False)
+    rows = np.searchsorted(members, ids)
+    if (members.take(rows, mode="clip") != ids).any() or (members[1:] <= members[:-1]).any():
+        local = {int(e): i for i, e in enumerate(members)}       # not found (KeyError) or not sorted
+        rows = np.array([local[int(e)] for e in ids], dtype=np.int64)
+    ends = list(itertools.accumulate(sizes))
+    return rows, np.repeat(np.arange(len(groups), dtype=np.int64), sizes), \
+        [rows[e - k:e] for e, k in zip(ends, sizes)]
+
+
+def _last_of(n: int, rows: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per row: the last group (of ids) that lists it, or -1."""
+    out = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(out, rows, ids)
+    return out
+
+
+def _sums(x: np.ndarray, rows: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """[group, day]: per group of ids (0 … k-1), the sum of x's listed rows."""
+    D = x.shape[1]
+    flat = (ids[:, None] * D + np.arange(D)).reshape(-1)
+    return np.bincount(flat, weights=x[rows].reshape(-1), minlength=k * D).astype(np.int64).reshape(k, D)
+
+
+def _stack(arrays: list, D: int) -> np.ndarray:
+    return np.array(arrays).reshape(len(arrays), D)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    """Where each of consecutive blocks of these sizes starts."""
+    return np.cumsum(counts) - counts
+
+
 def team_days_of(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray) -> dict[tuple[int, int], list[int]]:
     """Per (team, open week): the days its team is least at home in ``grid``, as many as it needs."""
     days = {}
@@ -373,12 +519,12 @@ def team_days_of(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray) 
 
 
 def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
-             share_out: str = "proportional", team_days: dict | None = None) -> ComponentFlow | None:
+             share_out: str = "proportional", team_days: dict | None = None, runs: bool = True) -> ComponentFlow | None:
     """A network whose every schedule keeps the rules the relaxed one left out, shaped after a
     relaxed schedule ``grid``: each open week's team days are ``team_days`` (by default the days
     its team is least at home), a cover pair under two parents gives each day to the one at home in
     ``grid``, and a team across cap groups shares its room in proportion to ``grid``'s use. None
-    when that cannot be done."""
+    when that cannot be done. Without ``runs``, rule 6 is left to a check of its schedules."""
     local = {int(e): i for i, e in enumerate(comp.members)}
     forbid = np.zeros(grid.shape, dtype=bool)
     if team_days is None:
@@ -397,7 +543,7 @@ def restrict(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray,
             continue
         forbid[ib, both & (grid[ia] == 1)] = True
         forbid[ia, both & (grid[ia] != 1)] = True
-    if comp.data.max_consecutive_wfh is not None:
+    if runs and comp.data.max_consecutive_wfh is not None:
         _break_runs(comp, grid, forbid, home, comp.data.max_consecutive_wfh)
     split = _split_rooms(comp, relaxed, grid, forbid, share_out, home)
     return build(comp, forbid=forbid, split=split, home=home)
@@ -450,11 +596,12 @@ def _runs_ok(office: np.ndarray, k: int) -> bool:
     return bool((gaps <= k + 1).all())
 
 
-def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, team_days: dict | None = None):
+def restrictions(comp: ComponentData, relaxed: ComponentFlow, grid: np.ndarray, team_days: dict | None = None,
+                 runs: bool = True):
     """The restricted networks shaped after ``grid``, one per way of sharing out the rooms of
     teams across cap groups (a single one when there are none)."""
     for share_out in ("proportional", "daily") if relaxed.mixed else ("proportional",):
-        restricted = restrict(comp, relaxed, grid, share_out, team_days)
+        restricted = restrict(comp, relaxed, grid, share_out, team_days, runs)
         if restricted is not None:
             yield restricted
 
