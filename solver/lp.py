@@ -45,20 +45,30 @@ def _highs():
 
 
 def best(model: cp_model.CpModel, variables: list, weights: list[int], seconds: float,
-         seed: int = 0) -> tuple[str, np.ndarray | None, int | None]:
+         seed: int = 0, start: np.ndarray | None = None) -> tuple[str, np.ndarray | None, int | None]:
     """Maximize ``Σ weights × variables`` over the model's schedules for at most ``seconds``.
 
     Returns (status, the values of the model's variables or None, an upper bound of the sum or
     None); status is "OPTIMAL" (the values reach the bound), "FEASIBLE", "INFEASIBLE" or
     "UNKNOWN". With no variables, any schedule of the model (a check). Not asked ("UNKNOWN") when
     the model states anything but linear constraints. Values are returned only when they keep every
-    constraint and domain of the model exactly (:func:`keeps`: HiGHS works within tolerances)."""
+    constraint and domain of the model exactly (:func:`keeps`: HiGHS works within tolerances).
+
+    ``start``, values of every variable of the model that keep it, is HiGHS' first incumbent: its
+    rounding heuristics then need not find one (measured on generated 60,000 with rule 6: a part
+    of 236 employees proven in 0.13 s from the optimum against 6.6 s from nothing; one of 148 in
+    0.17 s from a schedule 25% below the optimum against 1.4 s)."""
     loaded = _load(model, variables, weights, seconds, seed, integer=True)
     if loaded is None:
         return "UNKNOWN", None, None
     h, cost = loaded.highs, loaded.cost
     h.setOptionValue("mip_rel_gap", 0.0)
     h.setOptionValue("mip_lp_solver", "ipx")
+    if start is not None and len(start) == len(loaded.lo):
+        given = highspy.HighsSolution()
+        given.col_value = np.asarray(start, dtype=float).tolist()
+        given.value_valid = True
+        h.setSolution(given)
     h.run()
     status = h.getModelStatus()
     if status == highspy.HighsModelStatus.kInfeasible:

@@ -67,8 +67,10 @@ class _StopFlag:
 _STOP = _StopFlag()
 REACH_SHARE = 0.8        # of a part's time left: the search for a schedule at a request goal's upper bound
 REACH_QUICK = 0.25       # seconds: the first such searches, which mostly prove a bound out of reach
-REACH_QUICK_MIXED = 0.05  # seconds: the same where teams span cap groups (HiGHS' MIP comes soon after: measured on
-                          # generated 60,000, 20 parts ran 0.25 s out where HiGHS then took 0.05-0.5 s; preferences 20.0 s -> 16.3 s)
+REACH_QUICK_MIXED = 0.05  # seconds: the same where teams span cap groups or rule 6 holds (HiGHS' MIP comes soon
+                          # after: measured on generated 60,000, 20 parts ran 0.25 s out where HiGHS then took 0.05-0.5 s;
+                          # preferences 20.0 s -> 16.3 s; with rule 6, 0.25 s found nothing in 7 of 7 parts sampled)
+RUN_ROUNDS = 6           # rule 6's office days chosen on a network's schedule, then on one without its runs too long
 PLAIN_SHARE = 0.5        # of a long such search: last, without the LP's cuts (see _probe)
 CUTS_MOST = 5.0          # seconds: the most the cuts take of a long such search (measured: 17 s of them found nothing where 8 s without did)
 REACH_DROPS = 8          # such searches proven out of reach before CP-SAT is asked for a bound of its own
@@ -309,8 +311,10 @@ class _Search:
                     self.solution = grid
                     self.cost_goals.append(requests)
                     return self._maximize(goal, best)
-                repaired = self._runs_repaired(net, self._lex_costs(net, goals), grid)
-                if repaired is not None:         # as good as the relaxed best on every goal so far
+                costs = self._lex_costs(net, goals)
+                repaired = self._runs_kept(net, costs, grid, self.flow_bounds)
+                if repaired is not None and _cost(costs, net, repaired) == _cost(costs, net, grid):
+                    # as good as the relaxed best on every goal so far
                     self.solution = repaired
                     self.cost_goals.append(requests)
                     return self._maximize(goal, best)
@@ -338,47 +342,83 @@ class _Search:
             known = self._reach(goal, requests, bound)
         return self._maximize(goal, known)
 
-    def _runs_repaired(self, net, costs: np.ndarray, grid: np.ndarray) -> np.ndarray | None:
-        """Rule 6 on the relaxed network's best schedule ``grid`` (cell ``costs``, within the fairness
-        bounds): office days chosen so that every k + 1 present days in a row have one, and the
-        network closed on them. Returns the closed network's best schedule when it keeps every rule
-        at ``grid``'s WFH days and cost (then no schedule does better), else None. Only where rule
-        6 and desks are all the network leaves out.
+    def _runs_kept(self, net, costs: np.ndarray, grid: np.ndarray, bounds) -> np.ndarray | None:
+        """Rule 6 on a network's best schedule ``grid`` (of cell ``costs``, employee totals within
+        ``bounds``), where rule 6 and desks are all the network leaves out: office days chosen so
+        that every k + 1 present days in a row have one, and the network closed on them. Returns the
+        closed network's best schedule if it has the network's most WFH days and keeps every rule,
+        else None. When its cost is ``grid``'s, no schedule of the network does better.
 
-        Of the relaxed best schedules, the one shaped after is steered (a lesser cost) off each
-        employee's weeks' last days, or first days for every other employee, so that few runs cross
-        a weekend; each window keeps one of its office days, and a window at home throughout gets
-        the office day that costs least and keeps the network's maximum. (Measured on generated
-        60,000 with rule 6: the relaxed bound of goal preferences reached in 32 of 32 sampled parts
-        this applies to, in 1–17 ms, where a network restricted after the fairness schedule met 56
-        of 71, and HiGHS' MIP took 0.1–0.9 s a part.)"""
+        Of the best schedules, the one shaped after is steered (a lesser cost) off each employee's
+        weeks' last days, or first days for every other employee, so that few runs cross a weekend;
+        each window keeps one of its office days, and a window at home throughout gets the office
+        day that costs least and keeps the network's maximum. (Measured on generated 60,000 with
+        rule 6: the relaxed bound of goal preferences reached in 32 of 32 sampled parts this applies
+        to, in 1–17 ms, where a network restricted after the fairness schedule met 56 of 71, and
+        HiGHS' MIP took 0.1–0.9 s a part.)"""
         k = self.comp.data.max_consecutive_wfh
-        if k is None or not net.nested or not net.checkable or net.home is not None:
+        if k is None or not net.nested or not net.checkable:
             return None
         rows, days = net.cell_index[:, 0], net.cell_index[:, 1]
-
-        def cost(g):
-            return int(costs[g[rows, days] == 1].sum())
-
-        least = cost(grid)
         tie = _weekend_ties(self.comp)[rows, days]
+        steered = None
         if (int(np.abs(costs).sum()) + 1) * (int(tie.sum()) + 1) < 2**62:
-            steered = net.cheapest(costs * (int(tie.sum()) + 1) + tie, *self.flow_bounds)
-            if steered is not None and cost(steered) == least:
+            steered = net.cheapest(costs * (int(tie.sum()) + 1) + tie, *bounds)
+            if steered is not None and _cost(costs, net, steered) == _cost(costs, net, grid):
                 grid = steered
         movable = np.zeros(grid.shape, dtype=bool)
         movable[rows, days] = True
+        home = net.home if net.home is not None else np.zeros(grid.shape, dtype=bool)
         cell_cost = np.zeros(grid.shape, dtype=np.int64)
         cell_cost[rows, days] = costs
-        forbid = _office_days(self.comp, grid, movable, cell_cost, k,
-                              lambda cells: net.closed(cells).max_flow == net.max_flow)
-        if forbid is None:
+        steer = costs * (int(tie.sum()) + 1) + tie if grid is steered else costs
+        most = net.max_flow
+        lazy = np.zeros(grid.shape, dtype=bool)         # office days kept where runs were too long
+        for _ in range(RUN_ROUNDS):
+            # each choice keeps the maximum with the office days chosen before it
+            forbid = _office_days(self.comp, grid, movable & ~lazy, home, cell_cost, k,
+                                  lambda cells: net.most_closed(cells | lazy) == most)
+            if forbid is not None:
+                closed = net.closed(forbid | lazy)
+                found = closed.cheapest(costs, *bounds) if closed.max_flow == most else None
+                if found is not None and net.keeps_every_rule(found):
+                    return found
+            # else (a window with no such day, or one kept later lowered the maximum): an office day
+            # in each run too long, and the best schedule without them shaped after
+            for r, window in _long_runs(grid, k):
+                for d in sorted((d for d in window if movable[r, d] and not lazy[r, d]),
+                                key=lambda d: (-cell_cost[r, d], -d)):
+                    lazy[r, d] = True
+                    if net.most_closed(lazy) == most:
+                        break
+                    lazy[r, d] = False
+            grid = net.closed(lazy).cheapest(steer, *bounds)
+            if grid is None:
+                return None
+        return None
+
+    def _runs_best(self, requests) -> np.ndarray | None:
+        """Rule 6's office days (_runs_kept) on the best schedule for ``requests`` of a network
+        restricted after the current schedule but for rule 6 (teams across cap groups share their
+        rooms out as it does), if the model allows it (every goal so far held). Not proven: HiGHS'
+        first incumbent (measured on generated 60,000 with rule 6: ...)."""
+        comp, n = self.comp, len(self.comp.members)
+        if comp.data.max_consecutive_wfh is None or self.flow is None or self.solution is None:
             return None
-        closed = net.closed(forbid)
-        found = closed.cheapest(costs, *self.flow_bounds) if closed.max_flow == net.max_flow else None
-        if found is None or cost(found) != least or not net.keeps_every_rule(found):
-            return None
-        return found
+        bounds = self.flow_bounds
+        if self.dev is not None and self._limits is not None:
+            bounds = self.dev.employee_bounds(self._limits, self.solution, self.local, n)
+        wfh_days = int((self.solution == 1).sum())
+        found = []
+        for restricted in flow.restrictions(comp, self.flow, self.solution, runs=False):
+            if restricted.max_flow + int(restricted.constant_wfh.sum()) != wfh_days:
+                continue
+            costs = self._lex_costs(restricted, [requests])
+            grid = restricted.cheapest(costs, *bounds)
+            if grid is not None:
+                found.append(self._runs_kept(restricted, costs, grid, bounds))
+        best = self._best_of(requests, *found)
+        return best if best is not None and self.allows(best) else None
 
     def _reach(self, goal: str, requests: list, bound: int | None, quick: bool = False) -> int | None:
         """A request goal's optimum when a schedule meets its upper bound: ``bound`` (the network's),
@@ -401,7 +441,8 @@ class _Search:
         if bound is None:
             bound = constant + sum(w for w in weights if w > 0)
         at_hand = self._at_hand(requests, bound)
-        quick_seconds = REACH_QUICK_MIXED if self.flow is not None and self.flow.mixed else REACH_QUICK
+        quick_seconds = REACH_QUICK_MIXED if self.flow is not None and (
+            self.flow.mixed or self.comp.data.max_consecutive_wfh is not None) else REACH_QUICK
         drops = 0
         for short in (True,) if quick else (True, False):
             while True:
@@ -433,7 +474,7 @@ class _Search:
                         if status == "OPTIMAL" or found + constant >= bound:
                             return found + constant
             if short:
-                grid = self._restricted_best(requests, bound)
+                grid = self._best_of(requests, self._restricted_best(requests, bound), self._runs_best(requests))
                 if goal == "stability" and self.previous is not None and (
                         grid is None or self._preferences_met(grid, requests) < bound):
                     grid = self._best_of(requests, grid, self._restricted_best(requests, bound, after=self.previous))
@@ -497,9 +538,11 @@ class _Search:
         time left: (the optimum if it proves one, else None; the bound, lowered to its dual bound).
         Its schedule is taken when the model allows it and it meets more than the one at hand."""
         variables, weights, constant = goal_expression(goal, self.comp, self.cells)
+        # the schedule at hand is HiGHS' first incumbent (see lp.best)
+        start = self._values_of(self.solution) if self.solution is not None else None
         # (HiGHS may overrun its limit: measured 3.2 s against 1.8 s on generated 60,000's part of 189)
         status, values, upper = lp.best(self.model, variables, weights,
-                                        MIP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed)
+                                        MIP_SHARE * max(self.deadline - time.monotonic(), 0), self.seed, start)
         if status == "INFEASIBLE":
             return None, bound
         if values is not None:
@@ -764,9 +807,14 @@ class _Search:
     def allows(self, grid: np.ndarray) -> bool:
         """Does this schedule of the part keep every rule of the model? (A copy of the model with
         every cell fixed to it: the presolve decides at once.)"""
+        return self._values_of(grid) is not None
+
+    def _values_of(self, grid: np.ndarray) -> np.ndarray | None:
+        """The values of every variable of the model (in its order) with the cells at this schedule,
+        the others completed by CP-SAT; None when the model does not allow the schedule."""
         cells = self.cells
         if not ((cells.fixed == grid) | ((cells.fixed == 2) & (grid >= 0))).all():   # fixed cells and leave days
-            return False
+            return None
         model = self.model.clone()
         model.ClearObjective()
         cells.hint(model, grid)
@@ -774,7 +822,9 @@ class _Search:
         solver.parameters.fix_variables_to_their_hinted_value = True
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 10.0
-        return _status(solver.Solve(model)) in ("OPTIMAL", "FEASIBLE")
+        if _status(solver.Solve(model)) not in ("OPTIMAL", "FEASIBLE"):
+            return None
+        return np.asarray(solver.ResponseProto().solution, dtype=np.int64)
 
     def minimize_deviation(self, cap: Fraction | None, goals_before: tuple[str, ...]) -> tuple[str, GoalOutcome | None]:
         """Goal `fairness`: the least max deviation, by probing candidate values.
@@ -1684,16 +1734,36 @@ def _weekend_ties(comp: ComponentData) -> np.ndarray:
     return tie
 
 
-def _office_days(comp: ComponentData, grid: np.ndarray, movable: np.ndarray, cell_cost: np.ndarray, k: int,
-                 keeps) -> np.ndarray | None:
+def _long_runs(grid: np.ndarray, k: int) -> list[tuple[int, list[int]]]:
+    """Per run of more than ``k`` WFH days in ``grid`` (leave days neither count nor break a run, as
+    in rule 6), each k + 1 days in a row of it that have no day in common: (row, those days)."""
+    out = []
+    for r in np.flatnonzero((grid == 1).sum(axis=1) > k):
+        run: list[int] = []
+        for d in np.flatnonzero(grid[r] >= 0):
+            run = run + [int(d)] if grid[r, d] == 1 else []
+            if len(run) > k:
+                out.append((int(r), run))
+                run = []
+    return out
+
+
+def _cost(costs: np.ndarray, net, grid: np.ndarray) -> int:
+    """A schedule's total of the network's cell costs."""
+    return int(costs[grid[net.cell_index[:, 0], net.cell_index[:, 1]] == 1].sum())
+
+
+def _office_days(comp: ComponentData, grid: np.ndarray, movable: np.ndarray, home: np.ndarray,
+                 cell_cost: np.ndarray, k: int, keeps) -> np.ndarray | None:
     """Cells to keep at the office so that every k + 1 present days in a row (leave days skipped, as
     in rule 6) have an office day: per window without a fixed one, the last day ``grid`` has in the
     office, else the ``movable`` cell of highest ``cell_cost`` (the latest of equals) for which
-    ``keeps(cells)`` holds. None when a window has none."""
+    ``keeps(cells)`` holds. None when a window has none. Cells neither movable nor fixed at
+    ``home`` (nor by a must request) are office days in every schedule."""
     data = comp.data
     present = data.present[comp.members]
     forced = data.forced[comp.members]
-    office = present & ((forced == 0) | ((forced < 0) & ~movable))     # at the office in every schedule
+    office = present & ((forced == 0) | ((forced < 0) & ~movable & ~home))    # at the office in every schedule
     forbid = np.zeros(grid.shape, dtype=bool)
     for r in range(len(comp.members)):
         ds = np.flatnonzero(present[r])
