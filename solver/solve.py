@@ -400,8 +400,11 @@ class _Search:
     def _runs_best(self, requests) -> np.ndarray | None:
         """Rule 6's office days (_runs_kept) on the best schedule for ``requests`` of a network
         restricted after the current schedule but for rule 6 (teams across cap groups share their
-        rooms out as it does), if the model allows it (every goal so far held). Not proven: HiGHS'
-        first incumbent (measured on generated 60,000 with rule 6: ...)."""
+        rooms out as it does), if the model allows it (every goal so far held). Not proven by itself:
+        it is HiGHS' first incumbent, and the optimum when it meets the bound. (Measured on generated
+        60,000 with rule 6, parts of 161, 177 and 236 employees: the optimum in 0.3–0.7 s, where HiGHS'
+        MIP took 1.7–6.6 s from the fairness schedule; the part of 383: 465 of its bound 469, where
+        the fairness schedule met 337.)"""
         comp, n = self.comp, len(self.comp.members)
         if comp.data.max_consecutive_wfh is None or self.flow is None or self.solution is None:
             return None

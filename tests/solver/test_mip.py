@@ -65,6 +65,23 @@ def _assert_cp_sat_optimum(m, variables, weights, values, bound):
     assert cp_model.CpSolver().Solve(check) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_best_from_a_start_reaches_the_same_optimum(seed):
+    # a start that keeps the model (any schedule CP-SAT finds), one that does not (every variable
+    # at its upper bound), and one of the wrong length: the optimum is CP-SAT's each time
+    m, x, weights = _knapsack(seed=seed)
+    solver = cp_model.CpSolver()
+    assert solver.Solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    feasible = np.array(solver.ResponseProto().solution, dtype=np.int64)
+    assert lp.keeps(m, feasible)
+    broken = np.array([v.domain[len(v.domain) - 1] for v in m.Proto().variables], dtype=np.int64)
+    assert not lp.keeps(m, broken)
+    for start in (feasible, broken, feasible[:-1]):
+        status, values, bound = lp.best(m, x, weights, seconds=10, start=start)
+        assert status == "OPTIMAL"
+        _assert_cp_sat_optimum(m, x, weights, values, bound)
+
+
 def test_best_says_infeasible_and_leaves_other_models_alone():
     m, x, weights = _knapsack()
     m.Add(sum(x) >= 13)

@@ -171,3 +171,30 @@ def test_office_days_leave_no_window_without_one(tmp_path):
         assert cheapest is not None and max(_longest_run(row) for row in cheapest) <= k
         checked += 1
     assert checked >= 2
+
+
+def test_rule_6_best_of_a_network_restricted_but_for_rule_6_keeps_every_rule(tmp_path, monkeypatch):
+    # generated parts with rule 6 and teams across cap groups: every schedule _runs_best gives
+    # (HiGHS' start, or the optimum at the bound) keeps rule 6 and the model, has the schedule at
+    # hand's WFH days (the search keeps it only when it meets more requests)
+    solve_module = importlib.import_module("solver.solve")
+    folder = generate_instance(tmp_path / "inst", employees=450, units=5, seed=4, hybrid_rules=False,
+                               max_consecutive_wfh=3)
+    inst = Instance.load(folder)
+    given = []
+    real = solve_module._Search._runs_best
+
+    def spy(self, requests):
+        before = self.solution.copy()
+        out = real(self, requests)
+        if out is not None:
+            assert max(_longest_run(row) for row in out) <= self.comp.data.max_consecutive_wfh
+            assert int((out == 1).sum()) == int((before == 1).sum())
+            assert self.allows(out)
+            given.append((self._preferences_met(out, requests), self._preferences_met(before, requests)))
+        return out
+
+    monkeypatch.setattr(solve_module._Search, "_runs_best", spy)
+    result = solve_module.solve(inst, time_limit=60, workers=1)
+    assert result.status in ("OPTIMAL", "FEASIBLE") and result.schedule is not None
+    assert given, "no part took the path"
