@@ -132,6 +132,9 @@ class Deviation:
         return np.maximum(lower, 0), upper
 
 
+_NO_LOWER, _NO_UPPER = -2**63, 2**63 - 1      # a linear constraint's open ends, as CP-SAT writes them
+
+
 class Fairness(Deviation):
     """Goal `fairness` in the CP-SAT model: for every fairness group g and member e,
     |P_g × W_e − p_e × W_g| ≤ M_g, where M_g's upper bound is set per probe.
@@ -146,15 +149,21 @@ class Fairness(Deviation):
             P = g.total_present
             totals = [cells.total(model, int(e)) for e in g.members]
             W_g = model.NewIntVar(0, P, f"wfh_group_{g.key}")
-            model.Add(W_g == sum(totals))
+            model.Add(W_g == cp_model.LinearExpr.Sum(totals))
             self.group_totals.append(W_g)
             top = int(P * max(int(g.present_days.max()), 1))
             M = model.NewIntVar(0, top, f"fair_{g.key}")
+            # P W_e − p W_g ≤ M and ≥ −M, written into the proto at once (the same constraints as
+            # model.Add makes of them, a third sooner)
+            proto, w_g, m = model.Proto(), W_g.Index(), M.Index()
             for W_e, p in zip(totals, g.present_days):
                 if p == 0:
                     continue
-                model.Add(P * W_e - int(p) * W_g <= M)
-                model.Add(P * W_e - int(p) * W_g >= -M)
+                for sign, domain in ((-1, (_NO_LOWER, 0)), (1, (0, _NO_UPPER))):
+                    linear = proto.constraints.add().linear
+                    linear.vars.extend((W_e.Index(), w_g, m))
+                    linear.coeffs.extend((P, -int(p), sign))
+                    linear.domain.extend(domain)
             self.bounds.append(M)
         self.top = [int(self.model.Proto().variables[M.Index()].domain[1]) for M in self.bounds]
 

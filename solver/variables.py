@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 from ortools.sat.python import cp_model
+from ortools.util.python import sorted_interval_list
 
 from .data import ComponentData
 
@@ -20,27 +21,29 @@ class Variables:
         self.local = {int(g): i for i, g in enumerate(comp.members)}
         present = data.present[comp.members]
         forced = data.forced[comp.members]
-        n, D = present.shape
         self.present = present
-        self.grid: list[list] = []
-        self.free: list[tuple[int, int, cp_model.IntVar]] = []
         # per cell: -1 on leave, 0 or 1 when fixed, 2 when free
         self.fixed = np.where(present, np.where(forced >= 0, forced, 2), -1).astype(np.int8)
-        for i in range(n):
-            row: list = [None] * D
-            for d in range(D):
-                if not present[i, d]:
-                    continue
-                f = int(forced[i, d])
-                if f >= 0:
-                    row[d] = f
-                else:
-                    var = model.NewBoolVar(f"wfh_{i}_{d}")
-                    row[d] = var
-                    self.free.append((i, d, var))
-            self.grid.append(row)
+        # one Boolean per free cell, row by row (unnamed: a name costs a third of its making)
+        rows, days = np.nonzero(self.fixed == 2)
+        proto, boolean = model.model_proto, sorted_interval_list.Domain(0, 1)
+        first = len(model.Proto().variables)
+        made = [cp_model.IntVar(proto).with_domain(boolean) for _ in range(len(rows))]
+        grid = np.where(self.fixed >= 0, self.fixed, 0).astype(object)
+        grid[self.fixed < 0] = None
+        grid[rows, days] = made
+        self.array = grid                  # the same cells as a numpy object array [row, day]
+        self.index = np.full(self.fixed.shape, -1, dtype=np.int64)     # a free cell's variable index, else -1
+        self.index[rows, days] = np.arange(first, first + len(made))       # made in order
+        self.grid: list[list] = grid.tolist()
+        self.free: list[tuple[int, int, cp_model.IntVar]] = list(zip(rows.tolist(), days.tolist(), made))
         self.employee_total: dict[int, cp_model.IntVar] = {}
         self._free_arrays: tuple | None = None
+
+    def rows(self, members) -> np.ndarray:
+        """The local rows of these employees, in their order."""
+        local = self.local
+        return np.fromiter((local[int(e)] for e in members), dtype=np.int64, count=len(members))
 
     def cell(self, e: int, d: int):
         return self.grid[self.local[e]][d]
@@ -56,9 +59,16 @@ class Variables:
     def total(self, model: cp_model.CpModel, e: int):
         """An integer variable equal to employee e's WFH days (created once)."""
         if e not in self.employee_total:
-            cells = self.days_of(e)
-            var = model.NewIntVar(0, len(cells), f"wfh_days_{e}")
-            model.Add(var == sum(cells))
+            i = self.local[e]
+            var = model.NewIntVar(0, int((self.fixed[i] >= 0).sum()), f"wfh_days_{e}")
+            # var == the sum of its cells, written into the proto at once (the same constraint as
+            # model.Add makes of it: the free cells, then var; the cells fixed at home as the domain)
+            free = self.index[i][self.index[i] >= 0].tolist()
+            home = int((self.fixed[i] == 1).sum())
+            linear = model.Proto().constraints.add().linear
+            linear.vars.extend(free + [var.Index()])
+            linear.coeffs.extend([-1] * len(free) + [1])
+            linear.domain.extend([home, home])
             self.employee_total[e] = var
         return self.employee_total[e]
 
