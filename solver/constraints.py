@@ -281,7 +281,7 @@ def team_days(model, comp: ComponentData, wfh: Variables, guard: Guard | None = 
                 cells = wfh.cells(team.members, int(d))
                 for c in cells:
                     if _is_var(c):
-                        model.AddImplication(flag, c.Not())
+                        model.Add(flag + c <= 1)     # flag → c off, as a linear row (HiGHS reads only those)
                     elif c == 1:
                         model.Add(flag == 0)
                 free = [c for c in cells if _is_var(c)]

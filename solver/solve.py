@@ -443,6 +443,7 @@ class _Search:
         own = bound is None                  # no bound of the network's: CP-SAT's own may be asked for
         if bound is None:
             bound = constant + sum(w for w in weights if w > 0)
+        bound = self._bounded(goal, bound)
         at_hand = self._at_hand(requests, bound)
         quick_seconds = REACH_QUICK_MIXED if self.flow is not None and (
             self.flow.mixed or self.comp.data.max_consecutive_wfh is not None) else REACH_QUICK
@@ -461,7 +462,7 @@ class _Search:
                     return bound
                 if status != "INFEASIBLE":
                     break
-                bound -= 1
+                bound = self._bounded(goal, bound - 1)
                 self.model.Add(expr <= bound - constant)
                 drops += 1
                 if own and drops == REACH_DROPS:     # far from every request: CP-SAT's bound, from a short search
@@ -494,6 +495,12 @@ class _Search:
                     if self.solution is not None and self._preferences_met(self.solution, requests) >= bound:
                         return bound
         return None
+
+    def _bounded(self, goal: str, bound: int) -> int:
+        """A proven upper bound of a request goal, kept for the goal's outcome should its search run
+        out of time (the least of those known)."""
+        self.bounds[goal] = min(self.bounds.get(goal, bound), bound)
+        return self.bounds[goal]
 
     def _check_by_mip(self) -> str | None:
         """The model as it stands (a fairness check) by HiGHS' MIP solver, for CHECK_SHARE of the time
@@ -760,10 +767,11 @@ class _Search:
         self.model.ClearObjective()
         if status in ("OPTIMAL", "FEASIBLE"):
             value = int(round(self.solver.ObjectiveValue()))
-            bound = int(math.floor(self.solver.BestObjectiveBound() + 1e-6))
+            bound = min(int(math.floor(self.solver.BestObjectiveBound() + 1e-6)) + constant,
+                        self.bounds.get(goal, 2**62))
             self._known.append((goal, value + constant))
             self.model.Add(expr >= value)
-            return status, GoalOutcome(value + constant, bound + constant, status == "OPTIMAL")
+            return status, GoalOutcome(value + constant, bound, status == "OPTIMAL" or value + constant >= bound)
         requests = _requests(self.comp, goal)
         if status == "UNKNOWN" and self.solution is not None and requests:
             # out of time with a schedule that keeps every goal so far: its value, held, and no bound

@@ -56,6 +56,9 @@ def _assert_cp_sat_optimum(m, variables, weights, values, bound):
     reference = m.clone()
     reference.Maximize(sum(w * v for w, v in zip(weights, variables)))
     solver = cp_model.CpSolver()
+    solver.parameters.linearization_level = 2    # the cuts prove a part's sums far sooner (as solver.solve sets)
+    solver.parameters.max_time_in_seconds = 120
+    solver.parameters.num_workers = 1
     assert solver.Solve(reference) == cp_model.OPTIMAL
     assert bound == int(solver.ObjectiveValue())
     assert sum(w * int(values[v.Index()]) for w, v in zip(weights, variables)) == bound
@@ -275,3 +278,45 @@ def test_keeps_refuses_what_it_cannot_read():
     assert not lp.keeps(m, np.array([1, 0]))                  # not one value a variable
     m.AddBoolOr([x[0], x[1]])                                 # not linear: nothing is taken
     assert not lp.keeps(m, np.array([1, 0, 0]))
+
+
+def test_team_days_are_linear_rows_so_highs_reaches_cp_sat_s_optimum(tmp_path):
+    # rule 9 is stated by linear rows only (flag + cell ≤ 1, not an implication): HiGHS reads the
+    # model of a part with team days to choose, and its goal wfh optimum is CP-SAT's
+    from models import Instance
+    from models.generate import generate_instance
+    from solver.data import compile_instance, components, split, without_idle_caps
+    from solver.objectives import goal_expression
+
+    inst = Instance.load(generate_instance(tmp_path / "inst", employees=600, units=8, seed=1))
+    data = without_idle_caps(compile_instance(inst))
+    checked = 0
+    for comp in split(data, components(data, link_offices=False, extra_links=[])):
+        if not any(t.open_weeks for t in comp.teams) or len(comp.members) > 12:   # (CP-SAT's proof is slow above)
+            continue
+        search = solve_module._Search(comp, solve_module.Settings(workers=1), deadline=float("inf"))
+        model = search.model
+        assert lp._rows(model, model.Proto()) is not None
+        variables, weights, _ = goal_expression("wfh", comp, search.cells)
+        status, values, bound = lp.best(model, variables, weights, seconds=30)
+        assert status == "OPTIMAL"
+        _assert_cp_sat_optimum(model, variables, weights, values, bound)
+        checked += 1
+    assert checked >= 1
+
+
+def test_a_request_goal_keeps_the_least_proven_bound(tmp_path):
+    # _bounded keeps the least bound it is told (each one proven), for the goal's outcome should
+    # its last search run out of time
+    from models import Instance
+    from models.generate import generate_instance
+    from solver.data import compile_instance, components, split, without_idle_caps
+
+    inst = Instance.load(generate_instance(tmp_path / "inst", employees=60, units=1, seed=2))
+    data = without_idle_caps(compile_instance(inst))
+    (comp,) = split(data, components(data, link_offices=False, extra_links=[]))[:1]
+    search = solve_module._Search(comp, solve_module.Settings(workers=1), deadline=float("inf"))
+    assert search._bounded("preferences", 12) == 12
+    assert search._bounded("preferences", 15) == 12
+    assert search._bounded("preferences", 9) == 9
+    assert search.bounds == {"preferences": 9}
