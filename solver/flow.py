@@ -565,12 +565,20 @@ def _break_runs(comp: ComponentData, grid: np.ndarray, forbid: np.ndarray, home:
     is the window's last cell that ``grid`` has in the office (it stays a schedule of the network),
     else its last free one (the max flow then sends that day home elsewhere)."""
     data = comp.data
-    members = comp.members
-    present = data.present[members]
-    forced = data.forced[members]
-    office = present & ((forced == 0) | forbid)
-    movable = present & (forced == -1) & ~home
-    for r in range(len(members)):
+    present = data.present[comp.members]
+    forced = data.forced[comp.members]
+    office_days(grid, present, present & ((forced == 0) | forbid), present & (forced == -1) & ~home, k, forbid,
+                lambda r, window: window[-1])
+
+
+def office_days(grid: np.ndarray, present: np.ndarray, office: np.ndarray, movable: np.ndarray, k: int,
+                forbid: np.ndarray, choose) -> bool:
+    """Rule 6 as office days, row by row (leave days skipped, as in the rule): each k + 1 present days
+    in a row with no ``office`` day (nor one kept before) keep one at the office, in ``forbid``: the
+    last ``movable`` day ``grid`` has in the office, else ``choose(row, the window's movable days)``
+    (a day, or None when none will do: then False). A window with no movable day is left (the
+    schedule's check says so)."""
+    for r in range(len(present)):
         days = np.flatnonzero(present[r])
         if len(days) <= k or _runs_ok(office[r, days], k):
             continue
@@ -586,8 +594,15 @@ def _break_runs(comp: ComponentData, grid: np.ndarray, forbid: np.ndarray, home:
                 last = j
                 continue
             at_office = [x for x in window if grid[r, days[x]] != 1]
-            last = at_office[-1] if at_office else window[-1]
+            if at_office:
+                last = at_office[-1]
+            else:
+                chosen = choose(r, [int(days[x]) for x in window])
+                if chosen is None:
+                    return False
+                last = int(np.searchsorted(days, chosen))
             forbid[r, days[last]] = True
+    return True
 
 
 def _runs_ok(office: np.ndarray, k: int) -> bool:

@@ -1767,41 +1767,24 @@ def _cost(costs: np.ndarray, net, grid: np.ndarray) -> int:
 def _office_days(comp: ComponentData, grid: np.ndarray, movable: np.ndarray, home: np.ndarray,
                  cell_cost: np.ndarray, k: int, keeps) -> np.ndarray | None:
     """Cells to keep at the office so that every k + 1 present days in a row (leave days skipped, as
-    in rule 6) have an office day: per window without a fixed one, the last day ``grid`` has in the
-    office, else the ``movable`` cell of highest ``cell_cost`` (the latest of equals) for which
-    ``keeps(cells)`` holds. None when a window has none. Cells neither movable nor fixed at
-    ``home`` (nor by a must request) are office days in every schedule."""
-    data = comp.data
-    present = data.present[comp.members]
-    forced = data.forced[comp.members]
-    office = present & ((forced == 0) | ((forced < 0) & ~movable & ~home))    # at the office in every schedule
+    in rule 6) have an office day (flow.office_days): per window without a fixed one, the last day
+    ``grid`` has in the office, else the ``movable`` cell of highest ``cell_cost`` (the latest of
+    equals) for which ``keeps(cells)`` holds. None when a window has none. Cells neither movable nor
+    fixed at ``home`` (nor by a must request) are office days in every schedule."""
+    present = comp.data.present[comp.members]
+    forced = comp.data.forced[comp.members]
     forbid = np.zeros(grid.shape, dtype=bool)
-    for r in range(len(comp.members)):
-        ds = np.flatnonzero(present[r])
-        last = -1                       # where the last office day is, among the present days
-        for j, d in enumerate(ds):
-            if office[r, d]:
-                last = j
-                continue
-            if j - last <= k:
-                continue
-            window = [x for x in range(last + 1, j + 1) if movable[r, ds[x]]]
-            at_office = [x for x in window if grid[r, ds[x]] == 0]
-            if at_office:
-                last = at_office[-1]
-                forbid[r, ds[last]] = True
-                continue
-            last = j                    # fixed at home throughout: the schedule's check says so
-            for x in sorted(window, key=lambda x: (-cell_cost[r, ds[x]], -x)):
-                forbid[r, ds[x]] = True
-                if keeps(forbid):
-                    last = x
-                    break
-                forbid[r, ds[x]] = False
-            else:
-                if window:
-                    return None
-    return forbid
+
+    def choose(r, window):
+        for d in sorted(window, key=lambda d: (-cell_cost[r, d], -d)):
+            forbid[r, d] = True
+            if keeps(forbid):
+                return d
+            forbid[r, d] = False
+        return None
+
+    office = present & ((forced == 0) | ((forced < 0) & ~movable & ~home))    # at the office in every schedule
+    return forbid if flow.office_days(grid, present, office, movable, k, forbid, choose) else None
 
 
 def _cut_runs(grid: np.ndarray, forced: np.ndarray, k: int) -> np.ndarray:
