@@ -7,6 +7,7 @@ fixes. The independent checker (:mod:`solver.check`) does not use this module.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -19,11 +20,13 @@ from models import Instance
 WFH, WFO = 1, 0
 
 
+@functools.lru_cache(maxsize=4096)        # (the same cap and ratio over many groups, teams and days)
 def floor_product(fraction: Decimal, count: int) -> int:
     """``floor(fraction × count)`` computed exactly (SPEC §2.3)."""
     return int((fraction * count).to_integral_value(rounding=ROUND_FLOOR))
 
 
+@functools.lru_cache(maxsize=4096)
 def ceil_product(fraction: Decimal, count: int) -> int:
     """``ceil(fraction × count)`` computed exactly (SPEC §7.2)."""
     return int((fraction * count).to_integral_value(rounding=ROUND_CEILING))
