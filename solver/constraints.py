@@ -14,7 +14,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .data import WFH, ComponentData
-from .variables import Variables
+from .variables import NO_LOWER, Variables, add_linear
 
 
 class Guard:
@@ -115,16 +115,9 @@ def _at_most_each_day(model: cp_model.CpModel, wfh: Variables, rows: np.ndarray,
             _sum_at_most(model, wfh.index[rows[free[:, j]], days[j]].tolist(), int(room[j]))
 
 
-_NO_LOWER = -2**63      # a linear constraint's domain with no lower bound, as CP-SAT writes it
-
-
 def _sum_at_most(model: cp_model.CpModel, indices: list[int], most: int) -> None:
-    """``model.Add(LinearExpr.Sum(variables) <= most)`` for these variable indices, written into the
-    model's proto at once (the same constraint, a third sooner: no expression objects)."""
-    linear = model.Proto().constraints.add().linear
-    linear.vars.extend(indices)
-    linear.coeffs.extend([1] * len(indices))
-    linear.domain.extend([_NO_LOWER, most])
+    """``model.Add(LinearExpr.Sum(variables) <= most)`` for these variable indices (add_linear)."""
+    add_linear(model, indices, [1] * len(indices), NO_LOWER, most)
 
 
 def leave(model, comp: ComponentData, wfh: Variables, guard: Guard | None = None) -> None:

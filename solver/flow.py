@@ -98,23 +98,20 @@ class ComponentFlow:
         spans cap groups (their rooms' split depends on the cells)."""
         copy = object.__new__(ComponentFlow)
         copy.__dict__.update(self.__dict__)
-        tails, heads, caps = self._arrays
-        caps = caps.copy()
-        caps[self.cell_arcs[cells[self.cell_index[:, 0], self.cell_index[:, 1]]]] = 0
-        copy._solve_max(tails, heads, caps)
+        copy._solve_max(*self._closed_arrays(cells))
         return copy
 
     def most_closed(self, cells: np.ndarray) -> int:
         """The maximum flow of :meth:`closed` on ``cells`` (that max flow alone: no schedule, no
         min-cost flow built)."""
+        return int(_max_flow(*self._closed_arrays(cells)).optimal_flow())
+
+    def _closed_arrays(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The arcs with the cells of the [employee, day] mask ``cells`` at capacity 0."""
         tails, heads, caps = self._arrays
         caps = caps.copy()
         caps[self.cell_arcs[cells[self.cell_index[:, 0], self.cell_index[:, 1]]]] = 0
-        mf = max_flow.SimpleMaxFlow()
-        mf.add_arcs_with_capacity(tails, heads, caps)
-        if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
-            raise RuntimeError("max flow failed")
-        return int(mf.optimal_flow())
+        return tails, heads, caps
 
     def closed_on(self, team_days: dict) -> "ComponentFlow | None":
         """:meth:`closed` on the team days ``{(team, week): days}`` (each team's members kept WFO on
@@ -129,10 +126,7 @@ class ComponentFlow:
     def _solve_max(self, tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> None:
         cell_arcs, employee_arcs = self.cell_arcs, self.employee_arcs
         self._arrays = (tails, heads, caps)
-        mf = max_flow.SimpleMaxFlow()
-        mf.add_arcs_with_capacity(tails, heads, caps)
-        if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
-            raise RuntimeError("max flow failed")
+        mf = _max_flow(tails, heads, caps)
         self.max_flow = int(mf.optimal_flow())
         self.max_flow_grid = self._grid(mf.flows(cell_arcs))
         self.employee_max = np.asarray(mf.flows(employee_arcs), dtype=np.int64)
@@ -208,6 +202,15 @@ class ComponentFlow:
 
     def _caps_of_employees(self) -> np.ndarray:
         return self._arrays[2][self.employee_arcs]
+
+
+def _max_flow(tails: np.ndarray, heads: np.ndarray, caps: np.ndarray) -> max_flow.SimpleMaxFlow:
+    """The arcs' maximum flow from SOURCE to SINK, solved."""
+    mf = max_flow.SimpleMaxFlow()
+    mf.add_arcs_with_capacity(tails, heads, caps)
+    if mf.solve(SOURCE, SINK) != mf.OPTIMAL:
+        raise RuntimeError("max flow failed")
+    return mf
 
 
 def build(comp: ComponentData, forbid: np.ndarray | None = None,

@@ -74,8 +74,7 @@ def best(model: cp_model.CpModel, variables: list, weights: list[int], seconds: 
     if status == highspy.HighsModelStatus.kInfeasible:
         return "INFEASIBLE", None, None
     info = h.getInfo()
-    bound = info.mip_dual_bound
-    bound = math.floor(bound + 1e-6) if math.isfinite(bound) and abs(bound) < _HUGE else None
+    bound = _floored(info.mip_dual_bound)
     if info.primal_solution_status != 2:           # kSolutionStatusFeasible
         return "UNKNOWN", None, bound
     x = np.rint(np.asarray(h.getSolution().col_value)).astype(np.int64)
@@ -106,13 +105,17 @@ def relaxed(model: cp_model.CpModel, variables: list, weights: list[int], second
         return "INFEASIBLE", None, None
     if status != highspy.HighsModelStatus.kOptimal:
         return "UNKNOWN", None, None
-    value = h.getInfo().objective_function_value
-    bound = math.floor(value + 1e-6) if math.isfinite(value) and abs(value) < _HUGE else None
+    bound = _floored(h.getInfo().objective_function_value)
     x = np.asarray(h.getSolution().col_value)
     rounded = np.rint(x)
     if bound is None or (np.abs(x - rounded) > 1e-6).any() or not _keeps(loaded, rounded.astype(np.int64)):
         return "UNKNOWN", None, bound
     return "OPTIMAL", rounded.astype(np.int64), bound
+
+
+def _floored(value: float) -> int | None:
+    """An objective's bound from HiGHS, rounded down (within its tolerance); None when it has none."""
+    return math.floor(value + 1e-6) if math.isfinite(value) and abs(value) < _HUGE else None
 
 
 def keeps(model: cp_model.CpModel, values: np.ndarray) -> bool:

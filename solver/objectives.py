@@ -12,7 +12,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from .data import WFH, ComponentData
-from .variables import Variables
+from .variables import NO_LOWER, NO_UPPER, Variables, add_linear
 
 SUM_GOALS = ("wfh", "wfh_km", "preferences", "stability")
 
@@ -132,9 +132,6 @@ class Deviation:
         return np.maximum(lower, 0), upper
 
 
-_NO_LOWER, _NO_UPPER = -2**63, 2**63 - 1      # a linear constraint's open ends, as CP-SAT writes them
-
-
 class Fairness(Deviation):
     """Goal `fairness` in the CP-SAT model: for every fairness group g and member e,
     |P_g × W_e − p_e × W_g| ≤ M_g, where M_g's upper bound is set per probe.
@@ -155,15 +152,12 @@ class Fairness(Deviation):
             M = model.NewIntVar(0, top, f"fair_{g.key}")
             # P W_e − p W_g ≤ M and ≥ −M, written into the proto at once (the same constraints as
             # model.Add makes of them, a third sooner)
-            proto, w_g, m = model.Proto(), W_g.Index(), M.Index()
+            w_g, m = W_g.Index(), M.Index()
             for W_e, p in zip(totals, g.present_days):
                 if p == 0:
                     continue
-                for sign, domain in ((-1, (_NO_LOWER, 0)), (1, (0, _NO_UPPER))):
-                    linear = proto.constraints.add().linear
-                    linear.vars.extend((W_e.Index(), w_g, m))
-                    linear.coeffs.extend((P, -int(p), sign))
-                    linear.domain.extend(domain)
+                add_linear(model, [W_e.Index(), w_g, m], [P, -int(p), -1], NO_LOWER, 0)
+                add_linear(model, [W_e.Index(), w_g, m], [P, -int(p), 1], 0, NO_UPPER)
             self.bounds.append(M)
         self.top = [int(self.model.Proto().variables[M.Index()].domain[1]) for M in self.bounds]
 

@@ -361,17 +361,16 @@ class _Search:
             return None
         rows, days = net.cell_index[:, 0], net.cell_index[:, 1]
         tie = _weekend_ties(self.comp)[rows, days]
-        steered = None
+        steer = costs                                   # the costs the schedules are shaped with
         if (int(np.abs(costs).sum()) + 1) * (int(tie.sum()) + 1) < 2**62:
             steered = net.cheapest(costs * (int(tie.sum()) + 1) + tie, *bounds)
             if steered is not None and _cost(costs, net, steered) == _cost(costs, net, grid):
-                grid = steered
+                grid, steer = steered, costs * (int(tie.sum()) + 1) + tie
         movable = np.zeros(grid.shape, dtype=bool)
         movable[rows, days] = True
         home = net.home if net.home is not None else np.zeros(grid.shape, dtype=bool)
         cell_cost = np.zeros(grid.shape, dtype=np.int64)
         cell_cost[rows, days] = costs
-        steer = costs * (int(tie.sum()) + 1) + tie if grid is steered else costs
         most = net.max_flow
         lazy = np.zeros(grid.shape, dtype=bool)         # office days kept where runs were too long
         for _ in range(RUN_ROUNDS):
@@ -386,12 +385,8 @@ class _Search:
             # else (a window with no such day, or one kept later lowered the maximum): an office day
             # in each run too long, and the best schedule without them shaped after
             for r, window in _long_runs(grid, k):
-                for d in sorted((d for d in window if movable[r, d] and not lazy[r, d]),
-                                key=lambda d: (-cell_cost[r, d], -d)):
-                    lazy[r, d] = True
-                    if net.most_closed(lazy) == most:
-                        break
-                    lazy[r, d] = False
+                _office_day(r, [d for d in window if movable[r, d] and not lazy[r, d]], cell_cost, lazy,
+                            lambda cells: net.most_closed(cells) == most)
             grid = net.closed(lazy).cheapest(steer, *bounds)
             if grid is None:
                 return None
@@ -1774,17 +1769,20 @@ def _office_days(comp: ComponentData, grid: np.ndarray, movable: np.ndarray, hom
     present = comp.data.present[comp.members]
     forced = comp.data.forced[comp.members]
     forbid = np.zeros(grid.shape, dtype=bool)
-
-    def choose(r, window):
-        for d in sorted(window, key=lambda d: (-cell_cost[r, d], -d)):
-            forbid[r, d] = True
-            if keeps(forbid):
-                return d
-            forbid[r, d] = False
-        return None
-
     office = present & ((forced == 0) | ((forced < 0) & ~movable & ~home))    # at the office in every schedule
-    return forbid if flow.office_days(grid, present, office, movable, k, forbid, choose) else None
+    return forbid if flow.office_days(grid, present, office, movable, k, forbid,
+                                      lambda r, window: _office_day(r, window, cell_cost, forbid, keeps)) else None
+
+
+def _office_day(r: int, window: list[int], cell_cost: np.ndarray, cells: np.ndarray, keeps) -> int | None:
+    """Of row ``r``'s days ``window``, the one of highest ``cell_cost`` (the latest of equals) whose
+    cell, set in the mask ``cells``, keeps ``keeps(cells)``: kept set, and returned; None if none does."""
+    for d in sorted(window, key=lambda d: (-cell_cost[r, d], -d)):
+        cells[r, d] = True
+        if keeps(cells):
+            return d
+        cells[r, d] = False
+    return None
 
 
 def _cut_runs(grid: np.ndarray, forced: np.ndarray, k: int) -> np.ndarray:
